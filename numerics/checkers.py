@@ -1,0 +1,245 @@
+"""Numeric checkers generated from the SymPy records with `lambdify`.
+
+`Checker(result, backend)` compiles every hypothesis side, definition and conclusion of a
+`theory.Result` once. Backends:
+- "numpy": scalars or arrays (grids broadcast);
+- "torch": tensors, with autograd flowing through every expression. Through a Piecewise, torch's
+  `where` differentiates every branch, so the gradient is NaN when an unselected branch is not finite.
+
+Each hypothesis is evaluated separately, so a verdict names the binding condition and its margin.
+Definitions fill in symbols that were not given (fixed point over the definitions), and what was
+filled in is reported as derived.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+import torch
+from sympy.printing.lambdarepr import LambdaPrinter
+
+from theory import Result
+
+
+class _TorchPrinter(LambdaPrinter):
+    """Prints Piecewise as nested `where` and boolean connectives as tensor ops."""
+
+    def _print_Piecewise(self, expr):
+        out = "nan"
+        for value, cond in reversed(expr.args):
+            out = f"where({self._print(cond)}, {self._print(value)}, {out})"
+        return out
+
+    def _print_And(self, expr):
+        return functools.reduce(lambda a, b: f"logical_and({a}, {b})", map(self._print, expr.args))
+
+    def _print_Or(self, expr):
+        return functools.reduce(lambda a, b: f"logical_or({a}, {b})", map(self._print, expr.args))
+
+    def _print_BooleanTrue(self, expr):
+        return "True"
+
+    def _print_Infinity(self, expr):
+        return "inf"
+
+    def _print_Equality(self, expr):
+        return f"({self._print(expr.lhs)} == {self._print(expr.rhs)})"
+
+    def _print_Max(self, expr):
+        return f"Max({', '.join(map(self._print, expr.args))})"
+
+    def _print_Min(self, expr):
+        return f"Min({', '.join(map(self._print, expr.args))})"
+
+
+def _as_tensor(x, like=None):
+    if torch.is_tensor(x):
+        return x
+    return torch.as_tensor(x, dtype=torch.float64 if like is None else like.dtype)
+
+
+def _tensor_fold(op):
+    def fold(*args):
+        tensors = [_as_tensor(a) for a in args]
+        return functools.reduce(op, tensors)
+
+    return fold
+
+
+def _unary(fn):
+    return lambda x: fn(_as_tensor(x))
+
+
+_TORCH_NAMESPACE = {
+    "sqrt": _unary(torch.sqrt),
+    "exp": _unary(torch.exp),
+    "log": _unary(torch.log),
+    "Abs": _unary(torch.abs),
+    "Max": _tensor_fold(torch.maximum),
+    "Min": _tensor_fold(torch.minimum),
+    "where": lambda c, a, b: torch.where(_as_tensor(c).bool(), _as_tensor(a), _as_tensor(b)),
+    "logical_and": lambda a, b: torch.logical_and(_as_tensor(a), _as_tensor(b)),
+    "logical_or": lambda a, b: torch.logical_or(_as_tensor(a), _as_tensor(b)),
+    "nan": math.nan,
+    "inf": math.inf,
+    "E": math.e,
+    "pi": math.pi,
+}
+
+
+def _torch_printer() -> _TorchPrinter:
+    functions = {name: name for name, value in _TORCH_NAMESPACE.items() if callable(value)}
+    return _TorchPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+                          "user_functions": functions})
+
+
+@functools.cache
+def compile_expr(expr: sp.Expr, backend: str = "numpy"):
+    """(argument names, callable) for `expr`; arguments are its free symbols sorted by name."""
+    args = tuple(sorted(expr.free_symbols, key=lambda s: s.name))
+    if backend == "numpy":
+        fn = sp.lambdify(args, expr, modules="numpy", dummify=True)
+    elif backend == "torch":
+        fn = sp.lambdify(args, expr, modules=[_TORCH_NAMESPACE], printer=_torch_printer(), dummify=True)
+    else:
+        raise ValueError(f"unknown backend {backend!r}; allowed: numpy, torch")
+    return tuple(a.name for a in args), fn
+
+
+@dataclass
+class HypothesisVerdict:
+    """One condition evaluated: both sides, whether it holds, and the margin (positive ⇔ holds)."""
+
+    name: str
+    meaning: str
+    relation: str
+    lhs: object
+    rhs: object
+    margin: object
+    relative_margin: object
+    holds: object
+
+
+@dataclass
+class Evaluation:
+    """What a checker says about one set of values (arrays broadcast elementwise)."""
+
+    result_id: str
+    values: dict
+    derived: dict
+    hypotheses: list[HypothesisVerdict]
+    conclusions: dict
+    missing: dict = field(default_factory=dict)
+    hypothesis_names: tuple = ()
+
+    @property
+    def evaluated_all_hypotheses(self) -> bool:
+        return not any(name in self.missing for name in self.hypothesis_names)
+
+    @property
+    def holds(self):
+        """Elementwise: every hypothesis evaluated and holding."""
+        if not self.evaluated_all_hypotheses:
+            return False
+        verdicts = [v.holds for v in self.hypotheses]
+        return functools.reduce(np.logical_and, verdicts, True) if verdicts else True
+
+    @property
+    def binding(self) -> HypothesisVerdict | None:
+        """The hypothesis with the smallest relative margin (the most violated, or the closest to failing).
+
+        For array inputs it is chosen on the worst element.
+        """
+        if not self.hypotheses:
+            return None
+        return min(self.hypotheses, key=lambda v: float(np.min(_to_numpy(v.relative_margin))))
+
+
+def _to_numpy(x):
+    if torch.is_tensor(x):
+        return x.detach().cpu().numpy()
+    return np.asarray(x, dtype=float)
+
+
+class Checker:
+    """Compiled numeric form of one `theory.Result`."""
+
+    def __init__(self, result: Result, backend: str = "numpy"):
+        self.result = result
+        self.backend = backend
+
+    def _call(self, expr, values):
+        names, fn = compile_expr(expr, self.backend)
+        absent = [n for n in names if n not in values]
+        if absent:
+            return None, absent
+        args = [values[n] for n in names]
+        if self.backend == "torch":
+            return fn(*[_as_tensor(a) for a in args]), []
+        with np.errstate(all="ignore"):  # numpy.select evaluates every branch of a Piecewise
+            return fn(*[np.asarray(a, dtype=float) for a in args]), []
+
+    def fill(self, values: dict) -> tuple[dict, dict]:
+        """Complete `values` with every definition whose inputs are known; returns (all values, derived)."""
+        full, derived = dict(values), {}
+        progress = True
+        while progress:
+            progress = False
+            for definition in self.result.definitions:
+                if definition.name in full:
+                    continue
+                value, absent = self._call(definition.expr, full)
+                if not absent:
+                    full[definition.name] = derived[definition.name] = value
+                    progress = True
+        return full, derived
+
+    def hypothesis(self, hyp, values) -> tuple[HypothesisVerdict | None, list]:
+        lhs, missing_l = self._call(hyp.lhs, values)
+        rhs, missing_r = self._call(hyp.rhs, values)
+        if missing_l or missing_r:
+            return None, sorted(set(missing_l + missing_r))
+        margin, _ = self._call(hyp.margin, values)
+        lib = torch if self.backend == "torch" else np
+        scale = lib.maximum(lib.maximum(abs(_to_lib(lhs, lib)), abs(_to_lib(rhs, lib))), _to_lib(1e-300, lib))
+        margin = _to_lib(margin, lib)
+        holds = margin > 0 if hyp.strict else margin >= 0
+        return HypothesisVerdict(hyp.name, hyp.meaning, sp.sstr(hyp.relation), lhs, rhs, margin, margin / scale,
+                                 holds), []
+
+    def evaluate(self, values: dict) -> Evaluation:
+        """Fill definitions, then evaluate every hypothesis and conclusion that has all its inputs."""
+        full, derived = self.fill(values)
+        missing, verdicts, conclusions = {}, [], {}
+        for hyp in self.result.hypotheses:
+            verdict, absent = self.hypothesis(hyp, full)
+            if absent:
+                missing[hyp.name] = absent
+            else:
+                verdicts.append(verdict)
+        for quantity in self.result.conclusions:
+            value, absent = self._call(quantity.expr, full)
+            if absent:
+                missing[quantity.name] = absent
+            else:
+                conclusions[quantity.name] = value
+        return Evaluation(self.result.id, dict(values), derived, verdicts, conclusions, missing,
+                          tuple(h.name for h in self.result.hypotheses))
+
+
+def _to_lib(x, lib):
+    if lib is torch:
+        return _as_tensor(x)
+    return np.asarray(x, dtype=float)
+
+
+@functools.cache
+def checker(result_id: str, backend: str = "numpy") -> Checker:
+    """The cached checker of a catalogue result."""
+    from theory import get
+
+    return Checker(get(result_id), backend)

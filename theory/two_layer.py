@@ -1,0 +1,243 @@
+"""The two-layer DIP g(u, θ) = V φ(W u)/√k: GF-8 … GF-13 (../shared/theory/01 §4).
+
+Choices on the notes' discrepancies (README of ../shared/theory, items 1, 2, 4, 5):
+- V(0) is iid centred, unit-variance and bounded by D (Rademacher, D = 1), as in 01/02; the checks
+  use the measured max_i‖V_{:,i}(0)‖ (≤ D√n) rather than D√n, which is the sharper valid form.
+- The activation constant B bounds both |φ′| and Lip(φ′) (01's single constant); 02's separate φ″
+  bound C appears only in GD-6.
+- The Jacobian's Lipschitz constant is GF-10's (B/√k)(2 + max_i‖V_{:,i}(0)‖ + R); GD-6's variant is
+  encoded in theory.gradient_descent. GF-13 (derived, k ≳ n²) is what the checks use; GF-12's
+  recalled k ≳ n³ form is encoded for comparison only.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
+from theory._proofs import identical, increasing
+from theory.gradient_flow import CERTIFIED_R, NOTES, P1, P2, R_PRIME_MSE
+from theory.symbols import S, syms
+
+k, n, d, B, D = S("k"), S("n"), S("d"), S("B"), S("D")
+sigma_0, sigma_A, R, R_prime = S("sigma_0"), S("sigma_A"), S("R"), S("R_prime")
+C_phi, C_phi_prime, V_col_max = S("C_phi"), S("C_phi_prime"), S("V_col_max")
+A_norm, y_norm = S("A_norm"), S("y_norm")
+
+
+class _phi(sp.Function):
+    """A generic activation whose derivative is the generic function φ′."""
+
+    def fdiff(self, argindex=1):
+        return _phi_prime(self.args[0])
+
+
+_phi_prime = sp.Function("phi_prime")
+
+
+def _jacobian_blocks(n_: int, k_: int, d_: int):
+    """Symbolic g = Vφ(Wu)/√k with a generic φ, its Jacobian in (vec W, vec V), and the pieces of GF-8."""
+    W = sp.Matrix(k_, d_, lambda i, j: sp.Symbol(f"W{i}{j}", real=True))
+    V = sp.Matrix(n_, k_, lambda i, j: sp.Symbol(f"V{i}{j}", real=True))
+    u = sp.Matrix(d_, 1, lambda i, _: sp.Symbol(f"u{i}", real=True))
+    z = W * u
+    hidden = z.applyfunc(_phi)
+    g = V * hidden / sp.sqrt(k_)
+    J = g.jacobian(list(W) + list(V))
+    dphi2 = sp.diag(*[_phi_prime(zi) ** 2 for zi in z])
+    closed_form = ((u.T * u)[0] * V * dphi2 * V.T + (hidden.T * hidden)[0] * sp.eye(n_)) / k_
+    return J, closed_form, g.jacobian(list(V)), hidden, V, u
+
+
+def _jjt_closed_form() -> bool:
+    J, closed_form, *_ = _jacobian_blocks(2, 3, 2)
+    return identical(sp.expand(J * J.T), sp.expand(closed_form))
+
+
+def _v_block_isotropic() -> bool:
+    _, _, J_V, hidden, _, _ = _jacobian_blocks(2, 3, 2)
+    return identical(J_V * J_V.T, (hidden.T * hidden)[0] / 3 * sp.eye(2))
+
+
+def _expectation_over_V(expr, V: sp.Matrix):
+    """E over iid centred unit-variance V_ij (E V = 0, E V² = 1), other factors held fixed."""
+    poly = sp.Poly(sp.expand(expr), *list(V))
+    total = sp.S.Zero
+    for powers, coeff in poly.terms():
+        if all(p % 2 == 0 for p in powers) and all(p in (0, 2) for p in powers):
+            total += coeff
+        elif any(p % 2 for p in powers):
+            continue
+        else:
+            raise ValueError("moments above 2 are not needed here")
+    return total
+
+
+def _gaussian_moments(expr, hidden: sp.Matrix):
+    """Replace φ(z_j)² by C_φ² and φ′(z_j)² by C_φ′² (the z_j = (W(0)u)_j are iid N(0,1) when ‖u‖ = 1)."""
+    return expr.subs({h**2: C_phi**2 for h in hidden}).replace(
+        lambda e: e.is_Pow and e.exp == 2 and isinstance(e.base, _phi_prime), lambda e: C_phi_prime**2)
+
+
+def _expected_squared_output() -> bool:
+    """E‖g(u, θ₀)‖² = n C_φ²: only the diagonal moments E V_ij² = 1 survive (GF-11)."""
+    n_, k_ = 2, 3
+    *_, hidden, V, _ = _jacobian_blocks(n_, k_, 2)
+    g = V * hidden / sp.sqrt(k_)
+    return identical(_gaussian_moments(_expectation_over_V((g.T * g)[0], V), hidden), n_ * C_phi**2)
+
+
+def _expected_jjt() -> bool:
+    """E[J Jᵀ] = (C_φ′² + C_φ²) I_n at initialisation with ‖u‖ = 1 (GF-8)."""
+    _, closed_form, _, hidden, V, u = _jacobian_blocks(2, 3, 2)
+    expected = closed_form.applyfunc(lambda e: _gaussian_moments(_expectation_over_V(e, V), hidden))
+    on_sphere = expected.subs(u[0] ** 2, 1 - u[1] ** 2)
+    return identical(on_sphere, (C_phi**2 + C_phi_prime**2) * sp.eye(2))
+
+
+GF_8 = Result(
+    id="GF-8",
+    title="Jacobian structure of the two-layer DIP",
+    citation="P1 §3, P2 §4 (derived here)",
+    provenance=Provenance.DERIVED,
+    statement=("J_g J_gᵀ = (1/k)[‖u‖² V diag(φ′(Wu)²) Vᵀ + ‖φ(Wu)‖² I_n]; at initialisation "
+               "E[J_g J_gᵀ] = (C_φ² + C_φ′²) I_n, so σ_min(J_g(θ₀)) → √(C_φ² + C_φ′²) as k → ∞; the V-block "
+               "alone gives σ_min(J_g(θ₀)) ≥ ‖φ(W(0)u)‖/√k ≈ C_φ."),
+    symbols=syms("C_phi", "C_phi_prime"),
+    conclusions=(Quantity("sigma_0_limit", sp.sqrt(C_phi**2 + C_phi_prime**2), "lim_{k→∞} σ_min(J_g(θ₀))"),
+                 Quantity("sigma_0_V_block", C_phi, "lim_{k→∞} ‖φ(W(0)u)‖/√k, a lower bound of σ₀"),
+                 Quantity("expected_jjt_diagonal", C_phi**2 + C_phi_prime**2, "E[J_g J_gᵀ] = this × I_n")),
+    references=(P1, P2, NOTES + " GF-8"),
+    self_checks=(
+        SelfCheck("J Jᵀ equals the closed form (symbolic g with generic φ, n = 2, k = 3, d = 2)", _jjt_closed_form),
+        SelfCheck("the V-block gives J_V J_Vᵀ = (‖φ(Wu)‖²/k) I_n", _v_block_isotropic),
+        SelfCheck("E[J Jᵀ] = (C_φ² + C_φ′²) I_n over iid centred unit-variance V (‖u‖ = 1)", _expected_jjt),
+    ),
+)
+
+GF_9 = Result(
+    id="GF-9",
+    title="Jacobian at initialisation (high probability)",
+    citation="P2 §4 (#?)",
+    provenance=Provenance.RECALLED,
+    statement=("σ_min(J_g(θ₀)) ≥ C_φ/2, or ≥ √(C_φ² + C_φ′²)/2, with probability ≥ 1 − (something exponentially "
+               "small in k/n)."),
+    symbols=syms("C_phi", "C_phi_prime", "sigma_0"),
+    hypotheses=(Hypothesis("sigma_0>=C_phi/2", sp.GreaterThan(sigma_0, C_phi / 2),
+                           "a measured σ₀ is at least the recalled threshold C_φ/2"),),
+    conclusions=(Quantity("sigma_0_lower", C_phi / 2, "recalled threshold, form (a)"),
+                 Quantity("sigma_0_lower_full", sp.sqrt(C_phi**2 + C_phi_prime**2) / 2, "recalled threshold, form (b)")),
+    unconfirmed=("which form (C_φ/2 or √(C_φ² + C_φ′²)/2)", "the probability"),
+    choices=("The weaker form C_φ/2 is the hypothesis checked, since the V-block bound GF-8 proves it in the "
+             "limit; form (b) is reported beside it.",),
+    references=(P2, NOTES + " GF-9"),
+)
+
+
+def _r_grows_like_k_quarter() -> bool:
+    """The certified R of GF-10 grows like k^{1/4}: R/k^{1/4} → √(σ₀/(2B))."""
+    return identical(sp.limit(CERTIFIED_R.expr / k ** sp.Rational(1, 4), k, sp.oo), sp.sqrt(sigma_0 / (2 * B)))
+
+
+LIP_J_GF10 = B / sp.sqrt(k) * (2 + V_col_max + R)
+
+GF_10 = Result(
+    id="GF-10",
+    title="Lipschitz constant of the two-layer Jacobian on a ball",
+    citation="P1/P2 (derived here; the paper's constant is unconfirmed)",
+    provenance=Provenance.DERIVED,
+    statement=("For θ, θ′ ∈ 𝔹(θ₀, R): ‖J_g(θ) − J_g(θ′)‖ ≤ (B/√k)(2 + max_i‖V_{:,i}(0)‖ + R)‖θ − θ′‖ ≤ "
+               "(B/√k)(2 + D√n + R)‖θ − θ′‖, where B bounds |φ′| and Lip(φ′) and ‖u‖ = 1. The 1/√k decay makes "
+               "the certified R grow like k^{1/4}."),
+    symbols=syms("B", "k", "V_col_max", "R", "D", "n", "sigma_0"),
+    hypotheses=(Hypothesis("V_col_max<=D*sqrt(n)", sp.LessThan(V_col_max, D * sp.sqrt(n)),
+                           "|V_ij(0)| ≤ D implies max_i‖V_{:,i}(0)‖ ≤ D√n"),),
+    definitions=(Quantity("V_col_max", D * sp.sqrt(n), "worst case D√n (used when not measured)"), CERTIFIED_R),
+    conclusions=(Quantity("Lip_J_bound", LIP_J_GF10, "Lip_{𝔹(θ₀,R)}(J_g) ≤ this bound"),
+                 Quantity("Lip_J_bound_D", B / sp.sqrt(k) * (2 + D * sp.sqrt(n) + R), "the same with D√n")),
+    unconfirmed=("the paper's exact constant",),
+    references=(P1, P2, NOTES + " GF-10"),
+    self_checks=(
+        SelfCheck("R ↦ R·Lip(R) = (B/√k)R(2 + c + R) is increasing", lambda: increasing(R * LIP_J_GF10, R)),
+        SelfCheck("the certified R grows like k^{1/4}", _r_grows_like_k_quarter),
+    ),
+)
+
+GF_11 = Result(
+    id="GF-11",
+    title="Size of the initial output and residual",
+    citation="P1/P2 (derived here)",
+    provenance=Provenance.DERIVED,
+    statement=("E‖g(u, θ₀)‖² = n C_φ², so ‖A g(u, θ₀) − y‖ ≤ ‖A‖‖g(u, θ₀)‖ + ‖y‖ ≲ ‖A‖C_φ√n + ‖y‖ "
+               "(up to log factors, with high probability)."),
+    symbols=syms("n", "C_phi", "A_norm", "y_norm"),
+    conclusions=(Quantity("expected_g_norm_sq", n * C_phi**2, "E‖g(u, θ₀)‖²"),
+                 Quantity("residual_0_typical", A_norm * C_phi * sp.sqrt(n) + y_norm, "typical ‖y(0) − y‖ scale")),
+    references=(P1, P2, NOTES + " GF-11"),
+    self_checks=(SelfCheck("E‖g(u, θ₀)‖² = n C_φ² (expectation over V computed symbolically, n = 2, k = 3)",
+                           _expected_squared_output),),
+)
+
+C_width = S("C_width")
+GF_12 = Result(
+    id="GF-12",
+    title="Overparametrization theorem (recalled form)",
+    citation="P1 main theorem; P2 Thm 4.1/4.5 (#?)",
+    provenance=Provenance.RECALLED,
+    sibling="GF-13",
+    statement=("k ≥ C σ_A⁻⁴ n (‖A‖√(n log d) + ‖y‖)⁴ with C depending only on φ and D gives, with probability "
+               "≥ 1 − 2/n − 1/d, σ₀ ≳ C_φ and R′ < R, hence GF-3, GF-5, GF-6 and GF-7."),
+    symbols=syms("k", "n", "d", "sigma_A", "A_norm", "y_norm", "C_width"),
+    hypotheses=(Hypothesis("k>=k_required", sp.GreaterThan(k, C_width * sigma_A**-4 * n * (
+        A_norm * sp.sqrt(n * sp.log(d)) + y_norm) ** 4), "the width exceeds the recalled bound"),),
+    conclusions=(Quantity("k_required", C_width * sigma_A**-4 * n * (A_norm * sp.sqrt(n * sp.log(d)) + y_norm) ** 4,
+                          "recalled sufficient width (constant C_width unknown)"),),
+    unconfirmed=("the constant, the exponents, the log d factor and the probability 1 − 2/n − 1/d",),
+    choices=("Encoded for display and comparison only; the checks use the derived GF-13.",),
+    references=(P1, P2, NOTES + " GF-12"),
+)
+
+K_REQUIRED_GF13 = (2 * B * R_prime * (2 + V_col_max + R_prime) / sigma_0) ** 2
+
+
+def _width_certifies_radius() -> bool:
+    """At k = k_required the certified R equals R′, and R grows with k: k > k_required ⇔ R′ < R."""
+    at_threshold = CERTIFIED_R.expr.subs(k, K_REQUIRED_GF13)
+    return identical(at_threshold, R_prime) and increasing(CERTIFIED_R.expr, k)
+
+
+def _width_scales_like_n_squared() -> bool:
+    """With R′ = a√n and max_i‖V_{:,i}(0)‖ = D√n, k_required/n² → (2Ba(D + a)/σ₀)²."""
+    a = sp.Symbol("a", positive=True)
+    scaled = K_REQUIRED_GF13.subs({R_prime: a * sp.sqrt(n), V_col_max: D * sp.sqrt(n)}) / n**2
+    return identical(sp.limit(scaled, n, sp.oo), (2 * B * a * (D + a) / sigma_0) ** 2)
+
+
+GF_13 = Result(
+    id="GF-13",
+    title="Sufficient width, derived",
+    citation="P1/P2 (derived here from GF-10 and GF-3)",
+    provenance=Provenance.DERIVED,
+    sibling="GF-12",
+    statement=("Since R ↦ R(2 + D√n + R) is increasing, R′ < R holds as soon as "
+               "k > (2B R′(2 + max_i‖V_{:,i}(0)‖ + R′)/σ₀)² with R′ = 2‖A g(u, θ₀) − y‖/(σ_Aσ₀); with R′ ≍ √n this "
+               "is k ≳ n²."),
+    symbols=syms("k", "B", "sigma_0", "sigma_A", "residual_0", "V_col_max", "D", "n", "R_prime", "R"),
+    hypotheses=(Hypothesis("k>k_required", sp.StrictGreaterThan(k, K_REQUIRED_GF13),
+                           "the width certifies R′ < R"),),
+    definitions=(Quantity("R_prime", R_PRIME_MSE, "R′ = 2‖y(0) − y‖/(σ_Aσ₀)"),
+                 Quantity("V_col_max", D * sp.sqrt(n), "worst case D√n (used when not measured)"), CERTIFIED_R),
+    conclusions=(Quantity("k_required", K_REQUIRED_GF13, "sufficient width"),
+                 Quantity("R_certified", CERTIFIED_R.expr, "the certified conditioning radius at this k"),
+                 Quantity("looseness_R", CERTIFIED_R.expr / R_prime, "R/R′ (> 1 exactly when the hypothesis holds)")),
+    unconfirmed=("the scaling in n and m of the papers' own bound",),
+    references=(P1, P2, NOTES + " GF-13"),
+    self_checks=(
+        SelfCheck("R ↦ R(2 + c + R) is increasing", lambda: increasing(R * (2 + V_col_max + R), R)),
+        SelfCheck("k > k_required ⇔ R′ < certified R (equality at the threshold, R increasing in k)",
+                  _width_certifies_radius),
+        SelfCheck("k_required ≍ n² when R′ ≍ √n", _width_scales_like_n_squared),
+    ),
+)
+
+RESULTS = (GF_8, GF_9, GF_10, GF_11, GF_12, GF_13)
