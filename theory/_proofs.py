@@ -60,6 +60,8 @@ def holds_on_grid(relation, ranges: dict, points: int = 60) -> bool:
 
     Used only where SymPy cannot prove the claim; the grid includes both ends of every range.
     """
+    if relation in (sp.true, sp.false):  # SymPy already decided it from the symbols' assumptions
+        return bool(relation)
     symbols = list(ranges)
     lhs = sp.lambdify(symbols, relation.lhs, "mpmath")
     rhs = sp.lambdify(symbols, relation.rhs, "mpmath")

@@ -1,0 +1,34 @@
+# Two commands on a fresh machine: `make verify` (the main job) and `make test`. Each installs what it needs
+# into .venv first. PROFILE=quick|full, OUT=dir, DEVICE=auto|cpu|cuda, IPVERIFY_PROFILE=dev|ci|thorough.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PROFILE ?= quick
+OUT ?= verify-out
+DEVICE ?= auto
+IPVERIFY_PROFILE ?= ci
+
+.PHONY: install test verify bench lint clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: install
+	IPVERIFY_PROFILE=$(IPVERIFY_PROFILE) $(PY) -m pytest -q
+
+verify: install
+	$(PY) -m verify verify --profile $(PROFILE) --device $(DEVICE) --out $(OUT)
+
+bench: install
+	$(PY) -m verify.bench --device $(DEVICE)
+
+lint: install
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis $(OUT)
