@@ -1,0 +1,47 @@
+"""The tolerance policy, in one place.
+
+A bound holds when  observed ≤ bound·(1 + rtol) + atol·scale  (a lower bound when
+observed ≥ bound·(1 − rtol) − atol·scale), with (rtol, atol) chosen by dtype (tight in float64, looser in
+float32) and `scale` the size of the quantity at the start of the run (e.g. the initial loss), so that
+rounding at the floating-point floor of a converged run is not read as a violation. NaN or inf observed
+never holds.
+"""
+
+from __future__ import annotations
+
+import torch
+
+TOLERANCES = {
+    torch.float64: (1e-9, 1e-12),
+    torch.float32: (1e-4, 1e-6),
+}
+
+
+def tolerance(dtype: torch.dtype = torch.float64) -> tuple[float, float]:
+    """(rtol, atol) for computations carried out in `dtype`."""
+    return TOLERANCES[dtype]
+
+
+def below(observed, bound, dtype: torch.dtype = torch.float64, scale=1.0) -> torch.Tensor:
+    """Elementwise observed ≤ bound·(1 + rtol) + atol·scale; False where observed is not finite."""
+    rtol, atol = tolerance(dtype)
+    observed, bound, scale = (torch.as_tensor(v, dtype=torch.float64) for v in (observed, bound, scale))
+    return torch.isfinite(observed) & (observed <= bound * (1 + rtol) + atol * scale)
+
+
+def above(observed, bound, dtype: torch.dtype = torch.float64, scale=1.0) -> torch.Tensor:
+    """Elementwise observed ≥ bound·(1 − rtol) − atol·scale; False where observed is not finite."""
+    rtol, atol = tolerance(dtype)
+    observed, bound, scale = (torch.as_tensor(v, dtype=torch.float64) for v in (observed, bound, scale))
+    return torch.isfinite(observed) & (observed >= bound * (1 - rtol) - atol * scale)
+
+
+def worst_ratio(observed, bound, dtype: torch.dtype = torch.float64, scale=1.0) -> float:
+    """max observed/bound where the bound is above the tolerance floor atol·scale (inf if observed is not finite)."""
+    observed, bound = torch.as_tensor(observed, dtype=torch.float64), torch.as_tensor(bound, dtype=torch.float64)
+    if not bool(torch.isfinite(observed).all()):
+        return float("inf")
+    mask = bound > tolerance(dtype)[1] * torch.as_tensor(scale, dtype=torch.float64)
+    if not bool(mask.any()):
+        return 0.0
+    return float((observed[mask] / bound[mask]).max())

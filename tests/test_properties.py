@@ -1,0 +1,130 @@
+"""Property tests: hypothesis draws DIP instances, real networks are trained, and every measured quantity is
+compared with the bound the catalogue's checker evaluates on that instance (tolerance policy: numerics.tolerance).
+
+Whenever the checker certifies the hypotheses of a result for a network, that network must stay inside every
+bound; `target` pushes the search toward the largest observed/bound ratio. Negative controls break one
+hypothesis and assert that the checker (and, for the step size, training) reacts.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from conftest import examples
+from hypothesis import event, given, note, settings, target
+from hypothesis import strategies as st
+
+from numerics.experiments import descent_run
+from numerics.instances import InstanceSpec
+from verify.claims._base import Judgement
+from verify.claims._dip import evaluate, judge_descent, judge_early_stopping, judge_flow, judge_recovery
+from verify.claims.gradient_descent import judge_smoothness, judge_step_too_large
+from verify.claims.gradient_flow import judge_width_too_small
+
+DTYPE = torch.float64
+ACTIVATIONS = ("tanh", "sigmoid", "softplus", "elu")
+
+
+@st.composite
+def planted_specs(draw, injective: bool | None = None, noisy: bool = False, b: int = 3) -> InstanceSpec:
+    """A planted instance: dimensions, activation, conditioning of A, distance of θ* from θ₀, noise, seed."""
+    n = draw(st.integers(2, 8))
+    if injective is None:
+        m = draw(st.integers(1, 10))
+    elif injective:
+        m = draw(st.integers(n, n + 4))
+    else:
+        m = draw(st.integers(1, n - 1)) if n > 1 else 1
+    kappa = 1.0 if min(n, m) == 1 else draw(st.floats(1.0, 4.0))  # one singular value: κ = 1
+    return InstanceSpec(
+        n=n, m=m, d=draw(st.integers(2, 6)), k=draw(st.sampled_from([32, 64, 128, 256])), b=b,
+        activation=draw(st.sampled_from(ACTIVATIONS)), kappa=kappa,
+        planted_radius=draw(st.floats(0.01, 0.3)),
+        noise=draw(st.floats(0.005, 0.05)) if noisy else 0.0, seed=draw(st.integers(0, 2**31 - 1)))
+
+
+def assert_within_bounds(j: Judgement) -> None:
+    """Every certified network stays inside every bound and never diverges."""
+    certified = j.hypotheses_hold.bool()
+    event(f"{int(certified.sum())}/{certified.numel()} networks certified")
+    note(f"hypotheses: {j.hypotheses}")
+    assert not bool((certified & j.diverged.bool()).any()), "a certified network diverged"
+    for comparison in j.comparisons:
+        ratio = comparison.ratio(certified, DTYPE)
+        if math.isfinite(ratio):
+            target(ratio, label=comparison.name)
+        violated = certified & ~comparison.holds(DTYPE)
+        assert not bool(violated.any()), f"{comparison.name}: violated for networks {violated.nonzero().flatten()}"
+
+
+@settings(max_examples=examples(3, 8, 100))
+@given(spec=planted_specs(), gamma_factor=st.floats(0.05, 1.95))
+def test_gradient_descent_stays_inside_gd4(spec, gamma_factor):
+    """GD-4 items 1, 2, 3 and 5 with γ = gamma_factor/L, L certified on 𝔹(θ₀, R) by GD-2."""
+    assert_within_bounds(judge_descent(descent_run(spec, gamma_factor, 150), "test"))
+
+
+@settings(max_examples=examples(3, 6, 80))
+@given(spec=planted_specs())
+def test_gradient_flow_stays_inside_gf5(spec):
+    """GF-5: residual and loss rates, radius c_γR′ and σ_min ≥ σ₀/2 along the small-step flow."""
+    assert_within_bounds(judge_flow(descent_run(spec, 0.05, 300), "test"))
+
+
+@settings(max_examples=examples(3, 6, 80))
+@given(spec=planted_specs(injective=True, noisy=True))
+def test_recovery_bound_on_planted_instances(spec):
+    """GF-6 with μ = σ_min(A) (injective A) and dist(x̄, Σ′) = 0 (planted θ* inside 𝔹(θ₀, R′))."""
+    assert_within_bounds(judge_recovery(descent_run(spec, 0.05, 300), "test"))
+
+
+@settings(max_examples=examples(3, 6, 80))
+@given(spec=planted_specs(noisy=True))
+def test_prediction_and_early_stopping_bounds(spec):
+    """GF-7: ‖y(t) − ȳ‖ ≤ ‖y(0) − y‖e^{−σ_A²σ₀²t/4} + ‖ε‖, and ≤ 2‖ε‖ after t*."""
+    assert_within_bounds(judge_early_stopping(descent_run(spec, 1.0, 300), "test"))
+
+
+@settings(max_examples=examples(2, 5, 50))
+@given(spec=planted_specs())
+def test_hessian_norm_stays_below_the_gd2_bound(spec):
+    assert_within_bounds(judge_smoothness(descent_run(spec, 1.0, 60), "test"))
+
+
+@settings(max_examples=examples(2, 6, 60))
+@given(spec=planted_specs(), excess=st.floats(2.5, 6.0))
+def test_negative_control_step_beyond_two_over_L(spec, excess):
+    """γ = excess/‖∇²f(θ₀)‖ > 2/L: the checker flags γL < 2 and training leaves the bound or diverges."""
+    j = judge_step_too_large(descent_run(spec, excess, 120, curvature="estimate"), "test")
+    note(str(j.details))
+    assert j.details["checker_flagged"] == spec.b, "the checker did not flag γL ≥ 2"
+    assert bool(j.hypotheses_hold.all()), "training stayed inside the descent bound although γ > 2/L"
+
+
+@settings(max_examples=examples(2, 6, 60))
+@given(spec=planted_specs(), k=st.sampled_from([1, 2]), radius=st.floats(0.5, 2.0))
+def test_negative_control_width_far_below_the_bound(spec, k, radius):
+    """A width far below GF-13's makes the checker refuse R′ < R; the run is still recorded."""
+    spec = InstanceSpec(**{**spec.to_dict(), "k": max(k, math.ceil(spec.n / (spec.d + spec.n))),
+                           "planted_radius": radius})
+    j = judge_width_too_small(descent_run(spec, 1.0, 30), "test")
+    note(str(j.details))
+    assert bool(j.hypotheses_hold.all()), "the checker certified R′ < R at a tiny width"
+    assert len(j.details["final_over_initial_loss"]) == spec.b
+
+
+def test_checker_flags_a_gamma_beyond_the_nu1_range_but_not_beyond_c_gamma():
+    """GD-3's ν₁ range (γL ≤ 1) and GD-4's c_γ range (γL < 2) react separately."""
+    gd3, _, _ = evaluate("GD-3", {"gamma": 1.5, "L": 1.0, "sigma_A": 1.0, "sigma_0": 1.0, "residual_0": 1e-3,
+                                  "R": 1.0})
+    gd4, _, _ = evaluate("GD-4", {"gamma": 1.5, "L": 1.0, "sigma_A": 1.0, "sigma_0": 1.0, "residual_0": 1e-3,
+                                  "R": 1.0})
+    assert not bool(gd3) and bool(gd4)
+
+
+def test_same_seed_gives_bit_identical_runs():
+    spec = InstanceSpec(n=5, m=4, d=3, k=64, seed=7)
+    a, b = descent_run(spec, 1.0, 50), descent_run(spec, 1.0, 50)
+    assert torch.equal(a.trajectory.loss, b.trajectory.loss)
+    assert torch.equal(a.trajectory.params.W, b.trajectory.params.W)

@@ -1,0 +1,124 @@
+"""A claim pairs a catalogue result with an experiment and returns one `CheckResult`.
+
+Verdicts are decided per network and then aggregated (see `aggregate`):
+- a network whose hypotheses are certified must stay inside every bound ("holds"), else "violated";
+  if it produced NaN/inf it is "diverged", which never counts as holding;
+- a network whose hypotheses are not certified is recorded as "hypothesis fails".
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+
+from numerics.tolerance import below, worst_ratio
+from verify.result import CheckResult, versions
+
+
+@dataclass(frozen=True)
+class Context:
+    """How a claim is run: profile (quick | full), base seed, device and dtype."""
+
+    profile: str = "quick"
+    seed: int = 0
+    device: str = "cpu"
+    dtype: torch.dtype = torch.float64
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    result_id: str
+    title: str
+    kind: str  # "property", "negative control", "symbolic", "measurement"
+    run: Callable[[Context], CheckResult]
+
+
+@dataclass
+class Comparison:
+    """One measured quantity against its bound, over b networks and T records."""
+
+    name: str
+    observed: torch.Tensor  # (b, T) or (b,)
+    bound: torch.Tensor  # broadcastable to observed
+    scale: object = 1.0  # size of the quantity at the start (tolerance floor, see numerics.tolerance)
+    lower: bool = False  # True: observed must stay ABOVE the bound
+
+    def holds(self, dtype) -> torch.Tensor:
+        """(b,) whether every record of each network is within the bound."""
+        obs, bnd = _as_2d(self.observed), _as_2d(self.bound).expand_as(_as_2d(self.observed))
+        scale = torch.as_tensor(self.scale, dtype=torch.float64)
+        scale = scale[:, None] if scale.dim() == 1 else scale
+        if self.lower:
+            ok = below(bnd, obs, dtype, scale)
+        else:
+            ok = below(obs, bnd, dtype, scale)
+        return (ok | torch.isnan(bnd)).all(dim=1)
+
+    def ratio(self, mask: torch.Tensor, dtype) -> float:
+        """Worst observed/bound (bound/observed for a lower bound) over the networks in `mask`.
+
+        The first record is left out of the ratio (not of the check): at τ = 0 several bounds are equalities,
+        and the ratio would then say nothing about the trajectory.
+        """
+        if not bool(mask.any()):
+            return float("nan")
+        obs, bnd = _as_2d(self.observed)[mask], _as_2d(self.bound).expand_as(_as_2d(self.observed))[mask]
+        if obs.shape[1] > 1:
+            obs, bnd = obs[:, 1:], bnd[:, 1:]
+        scale = torch.as_tensor(self.scale, dtype=torch.float64)
+        scale = scale[mask][:, None] if scale.dim() == 1 else scale
+        return worst_ratio(bnd, obs, dtype, scale) if self.lower else worst_ratio(obs, bnd, dtype, scale)
+
+
+def _as_2d(x) -> torch.Tensor:
+    x = torch.as_tensor(x, dtype=torch.float64)
+    return x.reshape(1, 1) if x.dim() == 0 else x[:, None] if x.dim() == 1 else x
+
+
+@dataclass
+class Judgement:
+    """Everything `aggregate` needs from an experiment."""
+
+    claim: str
+    result_id: str
+    hypotheses_hold: torch.Tensor  # (b,) bool
+    comparisons: list[Comparison]
+    diverged: torch.Tensor  # (b,) bool
+    binding: str | None = None
+    margin: float | None = None
+    hypotheses: list = field(default_factory=list)
+    details: dict = field(default_factory=dict)
+
+
+def aggregate(j: Judgement, ctx: Context, started: float, replay: str, seed: int) -> CheckResult:
+    """Per-network verdicts → one CheckResult, with the worst observed/bound ratio among certified networks."""
+    hyp = j.hypotheses_hold.bool()
+    inside = torch.stack([c.holds(ctx.dtype) for c in j.comparisons]).all(dim=0) if j.comparisons else hyp
+    diverged = j.diverged.bool()
+    violated = hyp & ~diverged & ~inside
+    if bool((hyp & diverged).any()):
+        verdict = "diverged"
+    elif bool(violated.any()):
+        verdict = "violated"
+    elif bool(hyp.any()):
+        verdict = "holds"
+    else:
+        verdict = "hypothesis fails"
+    per_check = {c.name: c.ratio(hyp, ctx.dtype) for c in j.comparisons}
+    worst = max(per_check, key=lambda k: per_check[k] if per_check[k] == per_check[k] else -1.0, default=None)
+    details = {"per_check_worst_ratio": per_check, "networks": int(hyp.numel()),
+               "certified_networks": int(hyp.sum()), "violated_networks": int(violated.sum()),
+               "diverged_networks": int(diverged.sum()), **j.details}
+    return CheckResult(claim=j.claim, result_id=j.result_id, verdict=verdict,
+                       ratio=per_check.get(worst) if worst else None, observed=None, bound=None,
+                       binding=j.binding, margin=j.margin, hypotheses=j.hypotheses, instances=int(hyp.numel()),
+                       seed=seed, device=str(ctx.device), dtype=str(ctx.dtype).replace("torch.", ""),
+                       wall_time=time.perf_counter() - started, details=details, replay=replay, versions=versions())
+
+
+def replay_command(claim_id: str, ctx: Context) -> str:
+    return f"ipverify verify --only {claim_id} --profile {ctx.profile} --seed {ctx.seed} --device {ctx.device}"

@@ -1,0 +1,195 @@
+"""Judging DIP training runs against the GF-*/GD-* bounds, shared by the claims and the property tests.
+
+Every bound is evaluated by the checker generated from the catalogue (`numerics.checkers`), with the
+instance's certified constants; nothing here restates a formula of the theory.
+
+Gradient flow is checked on gradient descent with a small step γ = 0.05/L (L certified): by GD-4 item 4
+those iterates obey the flow's bounds at the effective time t = γ(1 − γL/2)τ (the `flow_time` conclusion
+of GD-4, proved symbolically there), and their radius is c_γR′ with c_γ = 1/(1 − γL/2) ≤ 1.026.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from numerics.checkers import checker
+from numerics.experiments import DescentRun, descent_run
+from numerics.instances import InstanceSpec
+from verify.claims._base import Comparison, Context, Judgement, aggregate, replay_command
+from verify.result import CheckResult
+
+
+def evaluate(result_id: str, values: dict):
+    """Evaluate a catalogue result on per-network values; returns ((b,) hypotheses hold, evaluation, conclusions)."""
+    numeric = {k: v.detach().cpu().numpy() if torch.is_tensor(v) else v for k, v in values.items()}
+    if any(np.ndim(v) == 2 for v in numeric.values()):  # (b, T) records: per-network values become (b, 1)
+        numeric = {k: v[:, None] if np.ndim(v) == 1 else v for k, v in numeric.items()}
+    ev = checker(result_id).evaluate(numeric)
+    hold = np.broadcast_to(np.asarray(ev.holds, dtype=bool), ev_shape(numeric))
+    hold = torch.as_tensor(hold.reshape(hold.shape[0], -1).all(axis=1) if hold.ndim == 2 else hold.copy())
+    conclusions = {k: torch.as_tensor(np.asarray(v, dtype=float)) for k, v in ev.conclusions.items()}
+    return hold, ev, conclusions
+
+
+def ev_shape(values: dict) -> tuple:
+    shapes = [np.shape(v) for v in values.values()]
+    return np.broadcast_shapes(*shapes) if shapes else ()
+
+
+def hypothesis_records(ev) -> list:
+    """JSON-able hypothesis verdicts (worst network first)."""
+    out = []
+    for v in ev.hypotheses:
+        margin, lhs, rhs = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (v.margin, v.lhs, v.rhs)))
+        worst = np.unravel_index(int(np.argmin(margin)), margin.shape) if margin.ndim else ()
+        out.append({"name": v.name, "relation": v.relation, "meaning": v.meaning, "lhs": float(lhs[worst]),
+                    "rhs": float(rhs[worst]), "holds_everywhere": bool(np.all(v.holds)),
+                    "worst_margin": float(margin[worst]),
+                    "worst_relative_margin": float(np.min(np.asarray(v.relative_margin, dtype=float)))})
+    return out
+
+
+def _run_values(run: DescentRun) -> dict:
+    return {**run.instance.checker_values(), "gamma": run.gamma, "L": run.L}
+
+
+def gd4_comparisons(run: DescentRun, conclusions: dict) -> list[Comparison]:
+    """GD-4 items 1, 2, 3 and 5 on the recorded iterates (every step is recorded)."""
+    traj, inst = run.trajectory, run.instance
+    loss, loss0 = traj.loss, traj.loss[:, :1]
+    factor = conclusions["step_factor"][:, None]
+    tau = traj.steps.to(loss.dtype)[None, :]
+    decrease = conclusions["decrease_factor"][:, None] * traj.grad_norm_sq[:, :-1]
+    return [
+        Comparison("loss <= step_factor^tau * loss_0 (item 5)", loss, loss0 * factor**tau, scale=loss0[:, 0]),
+        Comparison("loss_{tau+1} <= step_factor * loss_tau (item 5)", loss[:, 1:], factor * loss[:, :-1],
+                   scale=loss0[:, 0]),
+        Comparison("sufficient decrease (item 2)", decrease, loss[:, :-1] - loss[:, 1:], scale=loss0[:, 0]),
+        Comparison("||theta_tau - theta_0|| <= R'_gamma (item 1)", traj.dist0,
+                   conclusions["theta_dist_bound"][:, None], scale=inst.R_prime),
+        Comparison("tail path length <= 2c_gamma/(sigma_A sigma_0) ||y_tau - y|| (item 3)", traj.tail_length,
+                   conclusions["path_length_factor"][:, None] * traj.residual, scale=inst.R_prime),
+        Comparison("sigma_min(J(theta_tau)) >= sigma_0/2 (item 1)", traj.sigma_min,
+                   conclusions["sigma_min_lower"][:, None], lower=True, scale=inst.sigma_0),
+    ]
+
+
+def judge_descent(run: DescentRun, claim_id: str, result_id: str = "GD-4") -> Judgement:
+    hold, ev, conclusions = evaluate(result_id, _run_values(run))
+    binding = ev.binding
+    return Judgement(claim_id, result_id, hold, gd4_comparisons(run, conclusions), run.trajectory.diverged,
+                     binding=binding.name if binding else None,
+                     margin=float(np.min(binding.margin)) if binding else None, hypotheses=hypothesis_records(ev),
+                     details=_run_details(run))
+
+
+def judge_flow(run: DescentRun, claim_id: str) -> Judgement:
+    """GF-5 (MSE case of GF-3) at effective flow time, radius c_γR′, σ_min ≥ σ₀/2."""
+    traj, inst = run.trajectory, run.instance
+    values = {**inst.checker_values(), "t": run.flow_time}
+    hold_gd, _, gd = evaluate("GD-4", _run_values(run))
+    hold, ev, flow = evaluate("GF-5", values)
+    comparisons = [
+        Comparison("||y(t) - y|| <= ||y(0) - y|| exp(-sigma_A^2 sigma_0^2 t/4)", traj.residual, flow["residual_bound"],
+                   scale=inst.residual_0),
+        Comparison("L(t) <= L(0) exp(-sigma_A^2 sigma_0^2 t/2)", traj.loss, flow["loss_bound"],
+                   scale=traj.loss[:, 0]),
+        Comparison("||theta(t) - theta_0|| <= c_gamma R'", traj.dist0, gd["theta_dist_bound"][:, None],
+                   scale=inst.R_prime),
+        Comparison("sigma_min(J(theta(t))) >= sigma_0/2", traj.sigma_min, flow["sigma_min_lower"], lower=True,
+                   scale=inst.sigma_0),
+    ]
+    binding = ev.binding
+    return Judgement(claim_id, "GF-5", hold & hold_gd, comparisons, traj.diverged,
+                     binding=binding.name if binding else None,
+                     margin=float(np.min(binding.margin)) if binding else None, hypotheses=hypothesis_records(ev),
+                     details=_run_details(run))
+
+
+def judge_recovery(run: DescentRun, claim_id: str) -> Judgement:
+    """GF-6 on a planted instance with injective A: μ = σ_min(A), dist(x̄, Σ′) = 0 when θ* ∈ 𝔹(θ₀, R′)."""
+    traj, inst = run.trajectory, run.instance
+    if inst.mu is None:
+        raise ValueError("the recovery claim needs an injective A (m ≥ n)")
+    _, _, gd = evaluate("GD-4", _run_values(run))
+    c_gamma = gd["path_length_factor"] * inst.sigma_A * inst.sigma_0 / 2
+    values = {**inst.checker_values(), "t": run.flow_time, "mu": inst.mu, "dist": 0.0,
+              "Lip_g": c_gamma * inst.lip_g(c_gamma * inst.R_prime)}
+    hold, ev, rec = evaluate("GF-6", values)
+    error = (traj.x - inst.x_bar[:, None, :]).norm(dim=-1)
+    comparisons = [Comparison("||x(t) - x_bar|| <= GF-6 recovery bound", error, rec["recovery_bound"],
+                              scale=error[:, 0])]
+    binding = ev.binding
+    return Judgement(claim_id, "GF-6", hold & inst.planted_inside, comparisons, traj.diverged,
+                     binding=binding.name if binding else None,
+                     margin=float(np.min(binding.margin)) if binding else None, hypotheses=hypothesis_records(ev),
+                     details={**_run_details(run), "planted_inside": int(inst.planted_inside.sum())})
+
+
+def judge_early_stopping(run: DescentRun, claim_id: str) -> Judgement:
+    """GF-7: ‖y(t) − ȳ‖ ≤ ‖y(0) − y‖e^{−σ_A²σ₀²t/4} + ‖ε‖, and ≤ 2‖ε‖ once t ≥ t*."""
+    traj, inst = run.trajectory, run.instance
+    values = {**inst.checker_values(), "t": run.flow_time}
+    hold, ev, gf7 = evaluate("GF-7", values)
+    y_bar = inst.y - _noise(inst)
+    prediction = (traj.x @ inst.matrix.mT - y_bar[:, None, :]).norm(dim=-1)
+    t_star, floor = gf7["t_star"].reshape(-1, 1), gf7["floor"].reshape(-1, 1)
+    after = run.flow_time >= t_star
+    floor = torch.where(after, floor, torch.full_like(prediction, float("nan")))
+    comparisons = [Comparison("||y(t) - y_bar|| <= prediction bound", prediction, gf7["prediction_bound"],
+                              scale=inst.residual_0),
+                   Comparison("||y(t) - y_bar|| <= 2||eps|| for t >= t*", prediction, floor, scale=inst.residual_0)]
+    binding = ev.binding
+    return Judgement(claim_id, "GF-7", hold, comparisons, traj.diverged, binding=binding.name if binding else None,
+                     margin=float(np.min(binding.margin)) if binding else None, hypotheses=hypothesis_records(ev),
+                     details={**_run_details(run), "t_star": t_star.flatten().tolist(),
+                              "reached_t_star": int(after.any(dim=1).sum())})
+
+
+def _noise(inst) -> torch.Tensor:
+    """ε = y − A x̄ (in Im(A) by construction)."""
+    return inst.y - inst.x_bar @ inst.matrix.mT
+
+
+def _run_details(run: DescentRun) -> dict:
+    traj = run.trajectory
+    return {"spec": run.instance.spec.to_dict(), "gamma_L": (run.gamma * run.L).tolist(),
+            "L_certified": run.L.tolist(), "L_estimate": run.L_estimate.tolist(),
+            "final_loss": traj.loss[:, -1].tolist(), "steps": int(traj.steps[-1])}
+
+
+def concatenate(judgements: list[Judgement]) -> Judgement:
+    """Stack the networks of several runs of one claim (same number of records)."""
+    first = judgements[0]
+    comparisons = []
+    for i, c in enumerate(first.comparisons):
+        parts = [j.comparisons[i] for j in judgements]
+        comparisons.append(Comparison(
+            c.name, torch.cat([_2d(p.observed) for p in parts]), torch.cat([_2d(p.bound, p.observed) for p in parts]),
+            scale=torch.cat([torch.as_tensor(p.scale, dtype=torch.float64).expand(_2d(p.observed).shape[0])
+                             for p in parts]), lower=c.lower))
+    worst = min(judgements, key=lambda j: j.margin if j.margin is not None else float("inf"))
+    return Judgement(first.claim, first.result_id, torch.cat([j.hypotheses_hold for j in judgements]), comparisons,
+                     torch.cat([j.diverged for j in judgements]), binding=worst.binding, margin=worst.margin,
+                     hypotheses=worst.hypotheses, details={"runs": [j.details for j in judgements]})
+
+
+def _2d(x, like=None) -> torch.Tensor:
+    x = torch.as_tensor(x, dtype=torch.float64)
+    x = x.reshape(1, 1) if x.dim() == 0 else x[:, None] if x.dim() == 1 else x
+    if like is not None:
+        x = x.expand(torch.as_tensor(like).shape[0], -1) if x.shape[0] == 1 else x
+        x = x.expand_as(_2d(like))
+    return x
+
+
+def run_claim(claim_id: str, specs: list[InstanceSpec], gamma_factor: float, steps: int, judge, ctx: Context,
+              **run_kwargs) -> CheckResult:
+    """Train every spec, judge each run, and aggregate into one CheckResult."""
+    started = time.perf_counter()
+    judgements = [judge(descent_run(spec, gamma_factor, steps, device=ctx.device, dtype=ctx.dtype, **run_kwargs),
+                        claim_id) for spec in specs]
+    return aggregate(concatenate(judgements), ctx, started, replay_command(claim_id, ctx), ctx.seed)

@@ -1,0 +1,101 @@
+"""Claims for GD-* (../shared/theory/02): real gradient descent on planted two-layer DIP instances."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from numerics.experiments import DescentRun, descent_run
+from numerics.instances import InstanceSpec
+from numerics.tolerance import below
+from numerics.two_layer import smoothness_estimate
+from verify.claims._base import Claim, Comparison, Context, Judgement, replay_command
+from verify.claims._dip import evaluate, hypothesis_records, judge_descent, run_claim
+from verify.result import CheckResult, versions
+
+
+def descent_specs(ctx: Context) -> list[InstanceSpec]:
+    """Instances where GD-4's hypotheses can be certified: planted targets near θ₀."""
+    s = ctx.seed
+    quick = [InstanceSpec(n=6, m=8, d=5, k=128, activation="tanh", planted_radius=0.15, seed=s),
+             InstanceSpec(n=5, m=3, d=4, k=128, activation="sigmoid", planted_radius=0.05, seed=s + 1),
+             InstanceSpec(n=8, m=4, d=6, k=256, activation="softplus", kappa=3.0, planted_radius=0.1, seed=s + 2)]
+    if ctx.profile == "quick":
+        return quick
+    return quick + [InstanceSpec(n=16, m=12, d=8, k=1024, b=8, activation=a, kappa=4.0, planted_radius=0.1,
+                                 seed=s + 3 + i) for i, a in enumerate(("tanh", "sigmoid", "softplus", "elu"))]
+
+
+def _steps(ctx: Context, quick: int) -> int:
+    return quick if ctx.profile == "quick" else 5 * quick
+
+
+def check_descent(ctx: Context) -> CheckResult:
+    """GD-4 items 1, 2, 3, 5 with γ = 1/L (L certified on 𝔹(θ₀, R) by GD-2)."""
+    return run_claim("GD-4/descent", descent_specs(ctx), 1.0, _steps(ctx, 400), judge_descent, ctx)
+
+
+def check_descent_near_limit(ctx: Context) -> CheckResult:
+    """GD-4 at γL = 1.9, inside the c_γ range but outside GD-3's ν₁ range."""
+    return run_claim("GD-4/large-step", descent_specs(ctx)[:2], 1.9, _steps(ctx, 400), judge_descent, ctx)
+
+
+def judge_step_too_large(run: DescentRun, claim_id: str) -> Judgement:
+    """Negative control: γ = 3/‖∇²f(θ₀)‖ > 2/L. The checker must flag γL < 2, and training must leave the bound
+    (sufficient decrease fails, the loss rises) or diverge."""
+    hold, ev, conclusions = evaluate("GD-4", {**run.instance.checker_values(), "gamma": run.gamma, "L": run.L})
+    traj = run.trajectory
+    rises = ~below(traj.loss[:, 1:], traj.loss[:, :-1], scale=traj.loss[:, :1]).all(dim=1)
+    reacted = ~hold & (traj.diverged | rises)
+    return Judgement(claim_id, "GD-4", reacted, [], traj.diverged, binding=ev.binding.name if ev.binding else None,
+                     hypotheses=hypothesis_records(ev),
+                     details={"checker_flagged": int((~hold).sum()), "loss_rose": int(rises.sum()),
+                              "diverged": int(traj.diverged.sum()), "gamma_L_certified": (run.gamma * run.L).tolist(),
+                              "gamma_L_estimate": (run.gamma * run.L_estimate).tolist()})
+
+
+def check_step_too_large(ctx: Context) -> CheckResult:
+    started = time.perf_counter()
+    spec = descent_specs(ctx)[0]
+    run = descent_run(spec, 3.0, _steps(ctx, 200), curvature="estimate", device=ctx.device, dtype=ctx.dtype)
+    j = judge_step_too_large(run, "GD-4/step-too-large")
+    return negative_control_result(j, ctx, started)
+
+
+def negative_control_result(j: Judgement, ctx: Context, started: float) -> CheckResult:
+    """'reacted' when every network reacted (its flag in `hypotheses_hold`), else 'did not react'."""
+    reacted = bool(j.hypotheses_hold.all())
+    return CheckResult(claim=j.claim, result_id=j.result_id, verdict="reacted" if reacted else "did not react",
+                       binding=j.binding, hypotheses=j.hypotheses, instances=int(j.hypotheses_hold.numel()),
+                       seed=ctx.seed, device=str(ctx.device), dtype=str(ctx.dtype).replace("torch.", ""),
+                       wall_time=time.perf_counter() - started, details=j.details,
+                       replay=replay_command(j.claim, ctx), versions=versions())
+
+
+def judge_smoothness(run: DescentRun, claim_id: str) -> Judgement:
+    """GD-2: the Hessian's spectral norm at θ₀ and at the last iterate (both in 𝔹(θ₀, R)) stays below L."""
+    inst, traj = run.instance, run.trajectory
+    net = inst.net
+    final = smoothness_estimate(inst.matrix, inst.y, traj.params, net.u, net.act, iters=60)
+    inside = traj.dist0[:, -1] <= inst.R
+    observed = torch.stack([run.L_estimate, torch.where(inside, final, torch.zeros_like(final))], dim=1)
+    return Judgement(claim_id, "GD-2", torch.ones_like(inside), [Comparison("||Hess f|| <= L (GD-2)", observed,
+                                                                             run.L[:, None], scale=run.L)],
+                     traj.diverged, details={"L_certified": run.L.tolist(), "L_estimate_theta0": run.L_estimate.tolist(),
+                                             "L_estimate_final": final.tolist()})
+
+
+def check_smoothness(ctx: Context) -> CheckResult:
+    return run_claim("GD-2/smoothness", descent_specs(ctx), 1.0, _steps(ctx, 200), judge_smoothness, ctx)
+
+
+CLAIMS = (
+    Claim("GD-2/smoothness", "GD-2", "Hessian norm on the ball stays below the GD-2 bound", "measurement",
+          check_smoothness),
+    Claim("GD-4/descent", "GD-4", "GD with γ = 1/L: confinement, sufficient decrease, finite length, linear rate",
+          "property", check_descent),
+    Claim("GD-4/large-step", "GD-4", "GD with γL = 1.9 (c_γ range, beyond ν₁'s)", "property", check_descent_near_limit),
+    Claim("GD-4/step-too-large", "GD-4", "γ beyond 2/L: the checker flags it and training leaves the bound",
+          "negative control", check_step_too_large),
+)
