@@ -156,7 +156,13 @@ class Evaluation:
         """
         if not self.hypotheses:
             return None
-        return min(self.hypotheses, key=lambda v: float(np.min(_to_numpy(v.relative_margin))))
+        return min(self.hypotheses, key=lambda v: _worst(v.relative_margin))
+
+
+def _worst(relative_margin) -> float:
+    """The smallest relative margin; NaN (undecidable) counts as the worst."""
+    values = _to_numpy(relative_margin)
+    return -np.inf if np.isnan(values).any() else float(np.min(values))
 
 
 def _to_numpy(x):
@@ -208,8 +214,9 @@ class Checker:
         scale = lib.maximum(lib.maximum(abs(_to_lib(lhs, lib)), abs(_to_lib(rhs, lib))), _to_lib(1e-300, lib))
         margin = _to_lib(margin, lib)
         holds = margin > 0 if hyp.strict else margin >= 0
-        return HypothesisVerdict(hyp.name, hyp.meaning, sp.sstr(hyp.relation), lhs, rhs, margin, margin / scale,
-                                 holds), []
+        with np.errstate(all="ignore"):
+            relative = margin / scale
+        return HypothesisVerdict(hyp.name, hyp.meaning, sp.sstr(hyp.relation), lhs, rhs, margin, relative, holds), []
 
     def evaluate(self, values: dict) -> Evaluation:
         """Fill definitions, then evaluate every hypothesis and conclusion that has all its inputs."""

@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import torch
 
+RESOLUTION = {torch.float64: 1e-11, torch.float32: 1e-4}
+"""Below resolution·‖y‖ a residual is at the floating-point floor (its rounding error, ~eps·‖y‖·cond, dominates):
+records of a converged run beyond that point are not judged, since every bound that scales with the residual is
+then compared with rounding noise."""
+
 TOLERANCES = {
     torch.float64: (1e-9, 1e-12),
     torch.float32: (1e-4, 1e-6),
@@ -20,6 +25,13 @@ TOLERANCES = {
 def tolerance(dtype: torch.dtype = torch.float64) -> tuple[float, float]:
     """(rtol, atol) for computations carried out in `dtype`."""
     return TOLERANCES[dtype]
+
+
+def resolved(residual, y_norm, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """Elementwise: the residual is above the floating-point floor RESOLUTION[dtype]·‖y‖."""
+    residual, y_norm = torch.as_tensor(residual), torch.as_tensor(y_norm, dtype=torch.float64)
+    y_norm = y_norm[:, None] if y_norm.dim() == 1 and residual.dim() == 2 else y_norm
+    return residual > RESOLUTION[dtype] * y_norm
 
 
 def below(observed, bound, dtype: torch.dtype = torch.float64, scale=1.0) -> torch.Tensor:
@@ -41,7 +53,7 @@ def worst_ratio(observed, bound, dtype: torch.dtype = torch.float64, scale=1.0) 
     observed, bound = torch.as_tensor(observed, dtype=torch.float64), torch.as_tensor(bound, dtype=torch.float64)
     if not bool(torch.isfinite(observed).all()):
         return float("inf")
-    mask = bound > tolerance(dtype)[1] * torch.as_tensor(scale, dtype=torch.float64)
+    mask = bound > tolerance(dtype)[1] * torch.as_tensor(scale, dtype=torch.float64)  # NaN bounds drop out too
     if not bool(mask.any()):
         return 0.0
     return float((observed[mask] / bound[mask]).max())

@@ -126,7 +126,8 @@ GF_9 = Result(
     hypotheses=(Hypothesis("sigma_0>=C_phi/2", sp.GreaterThan(sigma_0, C_phi / 2),
                            "a measured σ₀ is at least the recalled threshold C_φ/2"),),
     conclusions=(Quantity("sigma_0_lower", C_phi / 2, "recalled threshold, form (a)"),
-                 Quantity("sigma_0_lower_full", sp.sqrt(C_phi**2 + C_phi_prime**2) / 2, "recalled threshold, form (b)")),
+                 Quantity("sigma_0_lower_full", sp.sqrt(C_phi**2 + C_phi_prime**2) / 2,
+                          "recalled threshold, form (b)")),
     unconfirmed=("which form (C_φ/2 or √(C_φ² + C_φ′²)/2)", "the probability"),
     choices=("The weaker form C_φ/2 is the hypothesis checked, since the V-block bound GF-8 proves it in the "
              "limit; form (b) is reported beside it.",),

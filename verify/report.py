@@ -83,7 +83,8 @@ def render_markdown(results: list[CheckResult], ctx, total: int, wall_time: floa
         "# ipverify report", "",
         f"- generated: {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}",
         f"- git revision: {git_revision()}",
-        f"- profile: {ctx.profile}; seed: {ctx.seed}; device: {ctx.device}; dtype: {str(ctx.dtype).replace('torch.', '')}",
+        f"- profile: {ctx.profile}; seed: {ctx.seed}; device: {ctx.device}; "
+        f"dtype: {str(ctx.dtype).replace('torch.', '')}",
         "- versions: " + ", ".join(f"{k} {val}" for k, val in v.items()),
         f"- claims run: {len(results)} of {total}" + ("" if len(results) == total else " (interrupted)"),
         f"- wall time: {wall_time:.1f} s", "",

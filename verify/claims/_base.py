@@ -9,8 +9,8 @@ Verdicts are decided per network and then aggregated (see `aggregate`):
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 
@@ -46,6 +46,11 @@ class Comparison:
     bound: torch.Tensor  # broadcastable to observed
     scale: object = 1.0  # size of the quantity at the start (tolerance floor, see numerics.tolerance)
     lower: bool = False  # True: observed must stay ABOVE the bound
+    valid: torch.Tensor | None = None  # (b, T) records to judge (None: all); see numerics.tolerance.resolved
+
+    def _valid(self) -> torch.Tensor:
+        obs = _as_2d(self.observed)
+        return torch.ones_like(obs, dtype=torch.bool) if self.valid is None else self.valid.expand_as(obs)
 
     def holds(self, dtype) -> torch.Tensor:
         """(b,) whether every record of each network is within the bound."""
@@ -56,21 +61,24 @@ class Comparison:
             ok = below(bnd, obs, dtype, scale)
         else:
             ok = below(obs, bnd, dtype, scale)
-        return (ok | torch.isnan(bnd)).all(dim=1)
+        return (ok | torch.isnan(bnd) | ~self._valid()).all(dim=1)
 
     def ratio(self, mask: torch.Tensor, dtype) -> float:
         """Worst observed/bound (bound/observed for a lower bound) over the networks in `mask`.
 
         The first record is left out of the ratio (not of the check): at τ = 0 several bounds are equalities,
-        and the ratio would then say nothing about the trajectory.
+        and the ratio would then say nothing about the trajectory. Records outside `valid` are left out too.
         """
         if not bool(mask.any()):
             return float("nan")
-        obs, bnd = _as_2d(self.observed)[mask], _as_2d(self.bound).expand_as(_as_2d(self.observed))[mask]
-        if obs.shape[1] > 1:
-            obs, bnd = obs[:, 1:], bnd[:, 1:]
+        obs = _as_2d(self.observed)[mask]
+        bnd = _as_2d(self.bound).expand_as(_as_2d(self.observed))[mask]
+        valid = self._valid()[mask]
         scale = torch.as_tensor(self.scale, dtype=torch.float64)
-        scale = scale[mask][:, None] if scale.dim() == 1 else scale
+        scale = (scale[mask][:, None] if scale.dim() == 1 else scale).expand_as(obs)
+        if obs.shape[1] > 1:
+            obs, bnd, valid, scale = obs[:, 1:], bnd[:, 1:], valid[:, 1:], scale[:, 1:]
+        obs, bnd, scale = obs[valid], bnd[valid], scale[valid]
         return worst_ratio(bnd, obs, dtype, scale) if self.lower else worst_ratio(obs, bnd, dtype, scale)
 
 

@@ -18,6 +18,7 @@ import torch
 from numerics.checkers import checker
 from numerics.experiments import DescentRun, descent_run
 from numerics.instances import InstanceSpec
+from numerics.tolerance import resolved
 from verify.claims._base import Comparison, Context, Judgement, aggregate, replay_command
 from verify.result import CheckResult
 
@@ -63,18 +64,26 @@ def gd4_comparisons(run: DescentRun, conclusions: dict) -> list[Comparison]:
     factor = conclusions["step_factor"][:, None]
     tau = traj.steps.to(loss.dtype)[None, :]
     decrease = conclusions["decrease_factor"][:, None] * traj.grad_norm_sq[:, :-1]
+    valid = resolved_records(run)
     return [
-        Comparison("loss <= step_factor^tau * loss_0 (item 5)", loss, loss0 * factor**tau, scale=loss0[:, 0]),
+        Comparison("loss <= step_factor^tau * loss_0 (item 5)", loss, loss0 * factor**tau, scale=loss0[:, 0],
+                   valid=valid),
         Comparison("loss_{tau+1} <= step_factor * loss_tau (item 5)", loss[:, 1:], factor * loss[:, :-1],
-                   scale=loss0[:, 0]),
-        Comparison("sufficient decrease (item 2)", decrease, loss[:, :-1] - loss[:, 1:], scale=loss0[:, 0]),
+                   scale=loss0[:, 0], valid=valid[:, 1:]),
+        Comparison("sufficient decrease (item 2)", decrease, loss[:, :-1] - loss[:, 1:], scale=loss0[:, 0],
+                   valid=valid[:, 1:]),
         Comparison("||theta_tau - theta_0|| <= R'_gamma (item 1)", traj.dist0,
                    conclusions["theta_dist_bound"][:, None], scale=inst.R_prime),
         Comparison("tail path length <= 2c_gamma/(sigma_A sigma_0) ||y_tau - y|| (item 3)", traj.tail_length,
-                   conclusions["path_length_factor"][:, None] * traj.residual, scale=inst.R_prime),
+                   conclusions["path_length_factor"][:, None] * traj.residual, scale=inst.R_prime, valid=valid),
         Comparison("sigma_min(J(theta_tau)) >= sigma_0/2 (item 1)", traj.sigma_min,
                    conclusions["sigma_min_lower"][:, None], lower=True, scale=inst.sigma_0),
     ]
+
+
+def resolved_records(run: DescentRun) -> torch.Tensor:
+    """(b, T) records whose residual is above the floating-point floor (numerics.tolerance.resolved)."""
+    return resolved(run.trajectory.residual, run.instance.y.norm(dim=-1), run.trajectory.residual.dtype)
 
 
 def judge_descent(run: DescentRun, claim_id: str, result_id: str = "GD-4") -> Judgement:
@@ -94,9 +103,9 @@ def judge_flow(run: DescentRun, claim_id: str) -> Judgement:
     hold, ev, flow = evaluate("GF-5", values)
     comparisons = [
         Comparison("||y(t) - y|| <= ||y(0) - y|| exp(-sigma_A^2 sigma_0^2 t/4)", traj.residual, flow["residual_bound"],
-                   scale=inst.residual_0),
+                   scale=inst.residual_0, valid=resolved_records(run)),
         Comparison("L(t) <= L(0) exp(-sigma_A^2 sigma_0^2 t/2)", traj.loss, flow["loss_bound"],
-                   scale=traj.loss[:, 0]),
+                   scale=traj.loss[:, 0], valid=resolved_records(run)),
         Comparison("||theta(t) - theta_0|| <= c_gamma R'", traj.dist0, gd["theta_dist_bound"][:, None],
                    scale=inst.R_prime),
         Comparison("sigma_min(J(theta(t))) >= sigma_0/2", traj.sigma_min, flow["sigma_min_lower"], lower=True,
@@ -121,7 +130,7 @@ def judge_recovery(run: DescentRun, claim_id: str) -> Judgement:
     hold, ev, rec = evaluate("GF-6", values)
     error = (traj.x - inst.x_bar[:, None, :]).norm(dim=-1)
     comparisons = [Comparison("||x(t) - x_bar|| <= GF-6 recovery bound", error, rec["recovery_bound"],
-                              scale=error[:, 0])]
+                              scale=error[:, 0], valid=resolved_records(run))]
     binding = ev.binding
     return Judgement(claim_id, "GF-6", hold & inst.planted_inside, comparisons, traj.diverged,
                      binding=binding.name if binding else None,

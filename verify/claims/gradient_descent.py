@@ -82,7 +82,8 @@ def judge_smoothness(run: DescentRun, claim_id: str) -> Judgement:
     observed = torch.stack([run.L_estimate, torch.where(inside, final, torch.zeros_like(final))], dim=1)
     return Judgement(claim_id, "GD-2", torch.ones_like(inside), [Comparison("||Hess f|| <= L (GD-2)", observed,
                                                                              run.L[:, None], scale=run.L)],
-                     traj.diverged, details={"L_certified": run.L.tolist(), "L_estimate_theta0": run.L_estimate.tolist(),
+                     traj.diverged, details={"L_certified": run.L.tolist(),
+                                             "L_estimate_theta0": run.L_estimate.tolist(),
                                              "L_estimate_final": final.tolist()})
 
 

@@ -1,0 +1,86 @@
+"""The catalogue walk over claims (PEPit style): every claim of the quick profile passes under one tolerance policy,
+and the runner keeps finished claims, resumes, and writes the report."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import theory
+from verify.claims import Context, all_claims, select
+from verify.runner import claim_path, run_claims
+
+CLAIMS = all_claims()
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=[c.id for c in CLAIMS])
+def test_claim_passes_in_the_quick_profile(claim):
+    result = claim.run(Context(profile="quick", seed=0))
+    assert not result.failed, f"{claim.id}: {result.verdict} {result.details}"
+    if claim.kind == "property":
+        assert result.verdict == "holds", f"{claim.id}: no certified instance"
+        assert result.ratio is not None and result.ratio <= 1 + 1e-9
+    json.loads(result.to_json())
+
+
+def test_every_gf_and_gd_result_has_a_claim():
+    covered = {c.result_id for c in CLAIMS}
+    assert {r.id for r in theory.results() if r.self_checks} <= covered
+
+
+def test_selection_by_claim_or_result_id():
+    assert {c.id for c in select(["gd-4"])} >= {"GD-4/descent", "GD-4/step-too-large"}
+    assert [c.id for c in select(["GF-7/early-stopping"])] == ["GF-7/early-stopping"]
+    with pytest.raises(KeyError):
+        select(["XX-1"])
+
+
+def test_runner_writes_report_and_resumes(tmp_path, monkeypatch):
+    results = run_claims("quick", ["GD-1", "GF-13"], "cpu", tmp_path, seed=3)
+    assert {r.claim for r in results} == {"GD-1/symbolic", "GF-13/symbolic", "GF-13/width-too-small"}
+    report = (tmp_path / "report.md").read_text()
+    assert "GF-13/width-too-small" in report and "git revision" in report
+    assert json.loads((tmp_path / "report.json").read_text())["complete"] is True
+    for claim in select(["GD-1", "GF-13"]):
+        assert claim_path(tmp_path, claim).exists()
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a finished claim was run again")
+
+    monkeypatch.setattr("verify.runner._run_one", fail)
+    again = run_claims("quick", ["GD-1", "GF-13"], "cpu", tmp_path, seed=3, resume=True)
+    assert [r.verdict for r in again] == [r.verdict for r in results]
+
+
+def test_an_interrupted_run_keeps_finished_claims(tmp_path, monkeypatch):
+    import verify.runner as runner
+
+    real = runner._run_one
+    calls = []
+
+    def interrupt_second(claim, ctx):
+        calls.append(claim.id)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(claim, ctx)
+
+    monkeypatch.setattr(runner, "_run_one", interrupt_second)
+    with pytest.raises(KeyboardInterrupt):
+        run_claims("quick", ["GD-1", "GF-13"], "cpu", tmp_path, seed=0)
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert data["complete"] is False and len(data["claims"]) == 1
+    assert claim_path(tmp_path, select([calls[0]])[0]).exists()
+
+
+def test_a_crashing_claim_is_an_error_verdict_not_a_pass(tmp_path, monkeypatch):
+    import verify.runner as runner
+    from verify.claims._base import Claim
+
+    def boom(ctx):
+        raise RuntimeError("boom")
+
+    broken = Claim("GD-1/symbolic", "GD-1", "broken", "symbolic", boom)
+    monkeypatch.setattr(runner, "select", lambda only: (broken,))
+    (result,) = run_claims("quick", None, "cpu", tmp_path, seed=0)
+    assert result.verdict == "error" and result.failed and "boom" in result.details["error"]

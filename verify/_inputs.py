@@ -1,0 +1,203 @@
+"""Parsing and validation of command-line inputs for `ipverify bound` (and result ids for every command).
+
+Values are read with `float()` only: user text is never evaluated, sympified or parsed as an expression.
+Every bad input raises `CliError`, whose message the CLI prints as one line with exit status 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from theory import Result, Sym, get, ids
+
+ACTIVATION_KEY = "activation"
+"""The special `bound` key that fills in the activation constants of the two-layer DIP."""
+
+ACTIVATION_SYMBOLS = ("C_phi", "C_phi_prime", "B", "C")
+"""Symbols an `activation=NAME` argument may fill in (when the result declares them and they are not given)."""
+
+SOURCES = ("given", "default", "activation", "derived")
+"""Where an input value came from, in the order of precedence of the first three."""
+
+
+class CliError(Exception):
+    """A bad command-line input; reported as one line `ipverify: error: …`, exit status 2."""
+
+
+@dataclass(frozen=True)
+class Input:
+    """One value of a symbol and where it came from (`source` is one of `SOURCES`)."""
+
+    value: float
+    source: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DomainCheck:
+    """A combination of inputs for which a result's constants are undefined: an input error, not a failed hypothesis.
+
+    `violated(values)` is called only when every name of `requires` has a value; `message(values)` explains it.
+    """
+
+    requires: tuple[str, ...]
+    violated: Callable[[dict], bool]
+    message: Callable[[dict], str]
+
+
+DOMAIN_CHECKS: tuple[DomainCheck, ...] = (
+    DomainCheck(("gamma", "L"), lambda v: not v["gamma"] * v["L"] < 2,
+                lambda v: f"gamma*L = {v['gamma'] * v['L']:g} ≥ 2: ν₁ and c_γ are undefined (need 0 < gamma*L < 2)"),
+)
+"""One line per undefined region; a result is checked against every entry whose `requires` it declares."""
+
+
+def resolve_result(result_id: str) -> Result:
+    """The catalogue result with this id (case-insensitive), or a CliError listing the known ids."""
+    try:
+        return get(result_id)
+    except (KeyError, AttributeError, TypeError):
+        raise CliError(f"unknown result id {result_id!r}; known ids: {', '.join(ids())}") from None
+
+
+def allowed_names(result: Result) -> list[str]:
+    """The names `bound` accepts for this result: its symbols, then `activation`."""
+    return [s.name for s in result.symbols] + [ACTIVATION_KEY]
+
+
+def _suggestion(name: str, allowed: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(allowed), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def split_pair(text: str, result: Result) -> tuple[str, str]:
+    """`name=value` → (name, value text); the name must be a symbol of `result` or `activation`."""
+    allowed = allowed_names(result)
+    name, sep, raw = text.partition("=")
+    if not sep:
+        raise CliError(f"argument {text!r} has no '=': write name=value with name one of {', '.join(allowed)}")
+    name = name.strip()
+    if name not in allowed:
+        raise CliError(f"unknown symbol {name!r} for {result.id}{_suggestion(name, allowed)}; "
+                       f"allowed: {', '.join(allowed)}")
+    return name, raw
+
+
+def parse_value(sym: Sym, raw: str) -> float:
+    """A finite float inside the symbol's domain (an integer for integer domains)."""
+    try:
+        value = float(raw)
+    except (ValueError, TypeError):
+        raise CliError(f"value of {sym.name} is not a number: {raw!r} (write a decimal like 0.5 or 1e-3)") from None
+    if not math.isfinite(value):
+        raise CliError(f"value of {sym.name} must be finite, got {raw!r}")
+    if sym.domain.integer and value != int(value):
+        raise CliError(f"value of {sym.name} must be an integer ({sym.domain.describe()}), got {raw!r}")
+    if not sym.domain.contains(value):
+        raise CliError(f"value of {sym.name} is outside its domain: {sym.name} = {value:g} is not "
+                       f"{sym.domain.describe()}")
+    return value
+
+
+def parse_activation(raw: str) -> str:
+    """A registered activation name (case-insensitive)."""
+    from numerics.activations import ACTIVATIONS
+
+    name = raw.strip().lower()
+    if name not in ACTIVATIONS:
+        raise CliError(f"unknown activation {raw!r}; allowed: {', '.join(sorted(ACTIVATIONS))}")
+    return name
+
+
+def parse_pairs(result: Result, pairs: Iterable[str]) -> tuple[dict[str, float], str | None]:
+    """The given symbol values and the activation name (or None); each name at most once."""
+    given: dict[str, float] = {}
+    activation = None
+    seen: set[str] = set()
+    for text in pairs:
+        name, raw = split_pair(text, result)
+        if name in seen:
+            raise CliError(f"{name} is given twice; give each name once")
+        seen.add(name)
+        if name == ACTIVATION_KEY:
+            activation = parse_activation(raw)
+        else:
+            given[name] = parse_value(result.symbol(name), raw)
+    return given, activation
+
+
+def activation_inputs(result: Result, activation: str | None, given: dict) -> tuple[dict[str, Input], dict | None]:
+    """Constants of the activation for the declared symbols that were not given, and the full constant table."""
+    if activation is None:
+        return {}, None
+    from numerics.activations import activation_constants
+
+    constants = activation_constants(activation)
+    declared = {s.name for s in result.symbols}
+    filled = {name: Input(float(constants[name]), "activation", f"activation {activation}")
+              for name in ACTIVATION_SYMBOLS if name in declared and name not in given}
+    return filled, {"name": activation, **constants, "filled": sorted(filled)}
+
+
+def default_inputs(result: Result, known: Iterable[str]) -> dict[str, Input]:
+    """Symbol defaults for the symbols not known yet; a symbol that a definition can fill keeps no default."""
+    known = set(known)
+    defined = {d.name for d in result.definitions}
+    return {s.name: Input(float(s.default), "default", "default")
+            for s in result.symbols
+            if s.default is not None and s.name not in known and s.name not in defined}
+
+
+def collect_inputs(result: Result, pairs: Iterable[str]) -> tuple[dict[str, Input], dict | None]:
+    """Given values, then activation constants, then defaults; checked against `DOMAIN_CHECKS`."""
+    given, activation = parse_pairs(result, pairs)
+    inputs = {name: Input(value, "given") for name, value in given.items()}
+    from_activation, constants = activation_inputs(result, activation, given)
+    inputs.update(from_activation)
+    inputs.update(default_inputs(result, inputs))
+    check_domains(result, {name: item.value for name, item in inputs.items()})
+    return _in_symbol_order(result, inputs), constants
+
+
+def _in_symbol_order(result: Result, inputs: dict[str, Input]) -> dict[str, Input]:
+    return {s.name: inputs[s.name] for s in result.symbols if s.name in inputs}
+
+
+def check_domains(result: Result, values: dict[str, float]) -> None:
+    """Raise CliError for the first `DOMAIN_CHECKS` entry that applies to `result` and is violated."""
+    declared = {s.name for s in result.symbols}
+    for check in DOMAIN_CHECKS:
+        if set(check.requires) <= declared and all(name in values for name in check.requires):
+            if check.violated(values):
+                raise CliError(check.message(values))
+
+
+def completion_alternatives(result: Result, symbol: str, known: Iterable[str]) -> list[list[str]]:
+    """Ways to make `symbol` known: give it, or give the unknown inputs of its definition (followed recursively).
+
+    For GF-5 with nothing given, `R_prime` → [["R_prime"], ["sigma_A", "sigma_0", "residual_0"]].
+    """
+    leaves = _definition_leaves(result, symbol, set(known), {symbol})
+    alternatives = [[symbol]]
+    if leaves:
+        order = [s.name for s in result.symbols]
+        alternatives.append(sorted(leaves, key=lambda name: order.index(name) if name in order else len(order)))
+    return alternatives
+
+
+def _definition_leaves(result: Result, symbol: str, known: set[str], seen: set[str]) -> set[str] | None:
+    """Unknown base inputs of the definition of `symbol`; None when `symbol` has no definition."""
+    definitions = {d.name: d for d in result.definitions}
+    if symbol not in definitions:
+        return None
+    leaves: set[str] = set()
+    for free in definitions[symbol].expr.free_symbols:
+        name = free.name
+        if name in known or name in seen:
+            continue
+        deeper = _definition_leaves(result, name, known, seen | {name})
+        leaves |= {name} if deeper is None else deeper
+    return leaves
