@@ -17,6 +17,7 @@ import types
 from pathlib import Path
 
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -431,7 +432,7 @@ def _all_numbers_finite(obj) -> bool:
     return True
 
 
-@settings(max_examples=int(os.environ.get("IPVERIFY_FUZZ_EXAMPLES", "200")), deadline=None,
+@settings(max_examples=int(os.environ.get("IPVERIFY_FUZZ_EXAMPLES", examples(50, 300, 3000))), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(bound_argv())
 def test_fuzz_bound(argv):

@@ -167,7 +167,8 @@ def _run_details(run: DescentRun) -> dict:
     traj = run.trajectory
     return {"spec": run.instance.spec.to_dict(), "gamma_L": (run.gamma * run.L).tolist(),
             "L_certified": run.L.tolist(), "L_estimate": run.L_estimate.tolist(),
-            "final_loss": traj.loss[:, -1].tolist(), "steps": int(traj.steps[-1])}
+            "final_loss": traj.loss[:, -1].tolist(), "steps": int(traj.steps[-1]),
+            "diverged_at": traj.diverged_at.tolist()}
 
 
 def concatenate(judgements: list[Judgement]) -> Judgement:
