@@ -3,7 +3,8 @@
 `descent_run` is the one experiment behind the GF-* and GD-* claims: gradient descent with
 γ = gamma_factor / L, where L is the GD-2 bound on 𝔹(θ₀, R) (certified), or, when `curvature="estimate"`,
 the Hessian's spectral norm at θ₀ (a heuristic lower bound of the true L, used by negative controls
-to put the step deliberately beyond 2/L).
+to put the step deliberately beyond 2/L), or with `curvature="gauss-newton"` ‖A‖²‖J_g(θ₀)‖² (the papers'
+protocol, 01 §8.2).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import torch
 
 from numerics.instances import DIPInstance, InstanceSpec, build_instance
 from numerics.trainers import Trajectory, gradient_descent
-from numerics.two_layer import smoothness_estimate
+from numerics.two_layer import jacobian_norm, smoothness_estimate
 
 
 @dataclass(frozen=True)
@@ -34,17 +35,23 @@ class DescentRun:
         return factor[:, None] * self.trajectory.steps.to(factor.dtype)[None, :]
 
 
+def gauss_newton(inst: DIPInstance) -> torch.Tensor:
+    """‖A‖²‖J_g(θ₀)‖², the Gauss–Newton curvature at θ₀: the papers' protocol steps η = 0.2/(‖A‖²‖J₀‖²)."""
+    return inst.A.norm**2 * jacobian_norm(inst.net.params0, inst.net.u, inst.net.act) ** 2
+
+
 def descent_run(spec: InstanceSpec, gamma_factor: float, steps: int, *, curvature: str = "certified",
                 device: str | torch.device = "cpu", dtype: torch.dtype = torch.float64,
-                sigma_every: int = 10) -> DescentRun:
+                sigma_every: int | None = 10, record_every: int = 1, record_x: bool = True) -> DescentRun:
     """Build `spec`'s instance and run `steps` GD steps with γ = gamma_factor / L (per network)."""
     inst = build_instance(spec, device=device, dtype=dtype)
     net = inst.net
     L = inst.smoothness(inst.R)
     L_est = smoothness_estimate(inst.matrix, inst.y, net.params0, net.u, net.act, iters=60)
-    if curvature not in ("certified", "estimate"):
-        raise ValueError(f"curvature must be 'certified' or 'estimate', got {curvature!r}")
-    gamma = gamma_factor / (L if curvature == "certified" else L_est)
+    scales = {"certified": lambda: L, "estimate": lambda: L_est, "gauss-newton": lambda: gauss_newton(inst)}
+    if curvature not in scales:
+        raise ValueError(f"curvature must be one of {', '.join(scales)}, got {curvature!r}")
+    gamma = gamma_factor / scales[curvature]()
     traj = gradient_descent(inst.matrix, inst.y, net.params0, net.u, net.act, gamma, steps,
-                            record_sigma_every=sigma_every, record_x=True)
+                            record_every=record_every, record_sigma_every=sigma_every, record_x=record_x)
     return DescentRun(inst, L, L_est, gamma, traj)

@@ -47,6 +47,14 @@ class InstanceSpec:
     noise: float = 0.0
     seed: int = 0
     v_init: str = "rademacher"
+    target: str = "planted"  # or "gaussian": x̄ ~ N(0, I_n), independent of θ (the papers' protocol)
+    operator: str = "conditioned"  # or "gaussian": iid N(0, 1/n) entries (the papers' protocol)
+
+    def __post_init__(self) -> None:
+        if self.target not in ("planted", "gaussian"):
+            raise ValueError(f"target must be 'planted' or 'gaussian', got {self.target!r}")
+        if self.operator not in ("conditioned", "gaussian"):
+            raise ValueError(f"operator must be 'conditioned' or 'gaussian', got {self.operator!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,7 +67,7 @@ class DIPInstance:
     spec: InstanceSpec
     A: LinearOperator
     net: TwoLayerDIP
-    theta_star: TwoLayerParams
+    theta_star: TwoLayerParams | None  # None for a target that is not planted
     x_bar: torch.Tensor  # (b, n)
     y: torch.Tensor  # (b, m)
     noise_norm: torch.Tensor
@@ -92,7 +100,9 @@ class DIPInstance:
 
     @property
     def planted_inside(self) -> torch.Tensor:
-        """‖θ* − θ₀‖ ≤ R′ per network: then x̄ ∈ Σ′ and dist(x̄, Σ′) = 0."""
+        """‖θ* − θ₀‖ ≤ R′ per network: then x̄ ∈ Σ′ and dist(x̄, Σ′) = 0 (never known for a target not planted)."""
+        if self.theta_star is None:
+            return torch.zeros_like(self.R_prime, dtype=torch.bool)
         return (self.theta_star - self.net.params0).norm() <= self.R_prime
 
     def checker_values(self) -> dict:
@@ -131,11 +141,18 @@ def build_instance(spec: InstanceSpec, device: str | torch.device = "cpu",
     """Draw the planted instance of `spec` (all randomness from one generator seeded with spec.seed)."""
     generator = _generator(spec.seed)
     act = get_activation(spec.activation)
-    A = LinearOperator.with_condition_number(spec.m, spec.n, spec.kappa, generator, dtype=dtype).to(device=device)
+    if spec.operator == "gaussian":
+        A = LinearOperator.gaussian(spec.m, spec.n, generator, dtype=dtype).to(device=device)
+    else:
+        A = LinearOperator.with_condition_number(spec.m, spec.n, spec.kappa, generator, dtype=dtype).to(device=device)
     net = init_two_layer(spec.b, spec.n, spec.d, spec.k, generator, act, v_init=spec.v_init, dtype=dtype,
                          device=device)
-    theta_star = net.params0 + _planted_direction(net, spec.planted_radius, generator)
-    x_bar = forward(theta_star, net.u, act)
+    if spec.target == "planted":
+        theta_star = net.params0 + _planted_direction(net, spec.planted_radius, generator)
+        x_bar = forward(theta_star, net.u, act)
+    else:
+        theta_star = None
+        x_bar = torch.randn(spec.b, spec.n, generator=generator, dtype=dtype).to(device)
     eps = _noise_in_range(A, spec.b, spec.noise, generator) if spec.noise > 0 else torch.zeros(
         spec.b, spec.m, dtype=dtype, device=device)
     y = apply_A(A.matrix, x_bar) + eps

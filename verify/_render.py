@@ -305,9 +305,11 @@ def bound_text(report: BoundReport) -> str:
 
 def verify_text(results: Sequence) -> str:
     """Summary of `ipverify verify`: one row per claim, then the counts."""
-    rows = [(r.claim, r.verdict, fmt(r.ratio), str(r.instances), f"{to_float(r.wall_time):.2f}s") for r in results]
+    rows = [(r.claim, r.verdict, fmt(r.ratio), fmt(r.looseness), str(r.instances), f"{to_float(r.wall_time):.2f}s")
+            for r in results]
     failed = sum(1 for r in results if r.failed)
     summary = f"{len(results)} claims: {len(results) - failed} passed, {failed} failed"
     if not rows:
         return summary
-    return table(("claim", "verdict", "observed/bound", "instances", "wall time"), rows, indent="") + "\n" + summary
+    return table(("claim", "verdict", "observed/bound", "looseness", "instances", "wall time"), rows,
+                 indent="") + "\n" + summary

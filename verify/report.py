@@ -34,11 +34,11 @@ def _fmt(x, digits: int = 4) -> str:
 
 
 def _summary_rows(results: list[CheckResult]) -> list[str]:
-    rows = ["| claim | result | kind | verdict | worst observed/bound | instances | seed | wall time (s) |",
-            "|---|---|---|---|---|---|---|---|"]
+    rows = ["| claim | result | kind | verdict | worst observed/bound | looseness | instances | seed | wall time (s) |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         rows.append(f"| {r.claim} | {r.result_id} | {r.details.get('kind', '')} | **{r.verdict}** | {_fmt(r.ratio)} | "
-                    f"{r.instances} | {r.seed} | {r.wall_time:.2f} |")
+                    f"{_fmt(r.looseness)} | {r.instances} | {r.seed} | {r.wall_time:.2f} |")
     return rows
 
 
@@ -69,6 +69,10 @@ def _result_section(result, results: list[CheckResult]) -> list[str]:
     for u in result.unconfirmed:
         lines.append(f"- UNCONFIRMED: {u}")
     mine = [r for r in results if r.result_id == result.id]
+    for r in mine:
+        if r.details.get("figure"):
+            lines += ["", f"![{r.claim}]({r.details['figure']})", "",
+                      f"*{r.claim}*: {r.details.get('caption', '')} Data: `{r.details.get('data', '')}`."]
     if mine:
         lines += ["", "| claim | verdict | worst observed/bound | per check |", "|---|---|---|---|"]
         for r in mine:

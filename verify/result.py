@@ -6,7 +6,8 @@ Verdicts:
 - "hypothesis fails": the checker could not certify the hypotheses; what happened is still recorded;
 - "reacted": a negative control, where breaking a hypothesis made the checker or the bound react as it must;
 - "did not react": a negative control that failed to react (a failing claim);
-- "diverged": training produced NaN/inf (never counted as a pass).
+- "diverged": training produced NaN/inf (never counted as a pass);
+- "recorded": an experiment that measures (looseness, probabilities of convergence, a figure) and asserts no bound.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-PASSING = ("holds", "reacted", "hypothesis fails")
+PASSING = ("holds", "reacted", "hypothesis fails", "recorded")
 FAILING = ("violated", "did not react", "diverged", "error")
 
 

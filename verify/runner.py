@@ -16,6 +16,7 @@ import torch
 
 from numerics._device import resolve_device
 from verify.claims import Claim, Context, select
+from verify.figures import progress as progress_bar
 from verify.report import write_report
 from verify.result import CheckResult, versions, write_atomic
 
@@ -53,13 +54,13 @@ def run_claims(profile: str, only: list[str] | None, device: str, out: Path, see
     """Run the selected claims in catalogue order; write OUT/claims/*.json, OUT/report.md and OUT/report.json."""
     if profile not in ("quick", "full"):
         raise ValueError(f"unknown profile {profile!r}; allowed: quick, full")
-    ctx = Context(profile=profile, seed=seed, device=str(resolve_device(device)), dtype=torch.float64)
+    ctx = Context(profile=profile, seed=seed, device=str(resolve_device(device)), dtype=torch.float64, out=Path(out))
     claims = select(only)
     out = Path(out)
     results: list[CheckResult] = []
     started = time.perf_counter()
     try:
-        for i, claim in enumerate(claims):
+        for i, claim in enumerate(progress_bar(claims, "claims")):
             path = claim_path(out, claim)
             finished = _load_finished(path, ctx) if resume else None
             result = finished or _run_one(claim, ctx)

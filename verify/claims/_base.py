@@ -20,12 +20,13 @@ from verify.result import CheckResult, versions
 
 @dataclass(frozen=True)
 class Context:
-    """How a claim is run: profile (quick | full), base seed, device and dtype."""
+    """How a claim is run: profile (quick | full), base seed, device, dtype, and where figures go (None: nowhere)."""
 
     profile: str = "quick"
     seed: int = 0
     device: str = "cpu"
     dtype: torch.dtype = torch.float64
+    out: Path | None = None
 
 
 @dataclass(frozen=True)
