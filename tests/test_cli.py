@@ -449,3 +449,19 @@ def test_fuzz_bound(argv):
         json.dumps(data, allow_nan=False)
         assert {"id", "title", "provenance", "inputs", "hypotheses", "all_hypotheses_hold", "binding", "conclusions",
                 "missing"} <= set(data)
+
+
+def _valid_value(sym) -> str:
+    """A value inside the symbol's domain that keeps γL < 2 and ρ < 1 (1/4 is inside every interval used)."""
+    return "3" if sym.domain.integer else "0.25"
+
+
+@pytest.mark.parametrize("result", theory.results(), ids=lambda r: r.id)
+def test_bound_answers_for_every_id_with_everything_evaluated(result):
+    argv = ["bound", result.id, "--json"] + [f"{s.name}={_valid_value(s)}" for s in result.symbols]
+    code, out, err = run(argv)
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["missing"] == {}
+    assert len(payload["hypotheses"]) == len(result.hypotheses)
+    assert set(payload["conclusions"]) == {q.name for q in result.conclusions}

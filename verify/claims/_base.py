@@ -65,13 +65,16 @@ class Comparison:
         return (ok | torch.isnan(bnd) | ~self._valid()).all(dim=1)
 
     def ratio(self, mask: torch.Tensor, dtype) -> float:
+        return self.worst(mask, dtype)[0]
+
+    def worst(self, mask: torch.Tensor, dtype) -> tuple[float, float | None, float | None]:
         """Worst observed/bound (bound/observed for a lower bound) over the networks in `mask`.
 
         The first record is left out of the ratio (not of the check): at τ = 0 several bounds are equalities,
         and the ratio would then say nothing about the trajectory. Records outside `valid` are left out too.
         """
         if not bool(mask.any()):
-            return float("nan")
+            return float("nan"), None, None
         obs = _as_2d(self.observed)[mask]
         bnd = _as_2d(self.bound).expand_as(_as_2d(self.observed))[mask]
         valid = self._valid()[mask]
@@ -80,7 +83,12 @@ class Comparison:
         if obs.shape[1] > 1:
             obs, bnd, valid, scale = obs[:, 1:], bnd[:, 1:], valid[:, 1:], scale[:, 1:]
         obs, bnd, scale = obs[valid], bnd[valid], scale[valid]
-        return worst_ratio(bnd, obs, dtype, scale) if self.lower else worst_ratio(obs, bnd, dtype, scale)
+        num, den = (bnd, obs) if self.lower else (obs, bnd)
+        ratio = worst_ratio(num, den, dtype, scale)
+        hit = (num / den == ratio).nonzero()
+        if not len(hit):
+            return ratio, None, None
+        return ratio, float(obs[hit[0, 0]]), float(bnd[hit[0, 0]])
 
 
 def _as_2d(x) -> torch.Tensor:
@@ -117,13 +125,17 @@ def aggregate(j: Judgement, ctx: Context, started: float, replay: str, seed: int
         verdict = "holds"
     else:
         verdict = "hypothesis fails"
-    per_check = {c.name: c.ratio(hyp, ctx.dtype) for c in j.comparisons}
+    worst_of = {c.name: c.worst(hyp, ctx.dtype) for c in j.comparisons}
+    per_check = {name: w[0] for name, w in worst_of.items()}
     worst = max(per_check, key=lambda k: per_check[k] if per_check[k] == per_check[k] else -1.0, default=None)
     details = {"per_check_worst_ratio": per_check, "networks": int(hyp.numel()),
                "certified_networks": int(hyp.sum()), "violated_networks": int(violated.sum()),
                "diverged_networks": int(diverged.sum()), **j.details}
+    _, observed, bound = worst_of[worst] if worst else (None, None, None)
+    if worst:
+        details["worst_check"] = worst
     return CheckResult(claim=j.claim, result_id=j.result_id, verdict=verdict,
-                       ratio=per_check.get(worst) if worst else None, observed=None, bound=None,
+                       ratio=per_check.get(worst) if worst else None, observed=observed, bound=bound,
                        binding=j.binding, margin=j.margin, hypotheses=j.hypotheses, instances=int(hyp.numel()),
                        seed=seed, device=str(ctx.device), dtype=str(ctx.dtype).replace("torch.", ""),
                        wall_time=time.perf_counter() - started, details=details, replay=replay, versions=versions())
