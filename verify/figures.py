@@ -26,7 +26,7 @@ def progress(iterable, desc: str, total: int | None = None):
 
 
 def save(fig, data: dict, out: Path | None, name: str) -> dict:
-    """Write OUT/figures/NAME.png and NAME.json; return the paths relative to OUT (nothing is written if out is None)."""
+    """Write OUT/figures/NAME.png and NAME.json; return their paths relative to OUT (nothing written if out is None)."""
     if out is None:
         plt.close(fig)
         return {}
