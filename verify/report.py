@@ -58,6 +58,25 @@ def _failing_section(results: list[CheckResult]) -> list[str]:
     return lines
 
 
+_SPEC_KEYS = ("n", "m", "d", "k", "b", "activation", "kappa", "planted_radius", "noise", "seed")
+
+
+def _instance_rows(r: CheckResult) -> list[str]:
+    """A table of the instances a claim trained (from the specs it recorded), if any."""
+    runs = [run for run in r.details.get("runs", []) if isinstance(run, dict) and "spec" in run]
+    if not runs:
+        return []
+    rows = ["", f"Instances of {r.claim}:", "", "| " + " | ".join(_SPEC_KEYS) + " | γL | final loss (median) |",
+            "|" + "---|" * (len(_SPEC_KEYS) + 2)]
+    for run in runs:
+        spec = run["spec"]
+        gamma_l = run.get("gamma_L") or [float("nan")]
+        losses = sorted(run.get("final_loss") or [float("nan")])
+        rows.append("| " + " | ".join(_fmt(spec.get(key), 3) for key in _SPEC_KEYS)
+                    + f" | {_fmt(min(gamma_l), 3)}–{_fmt(max(gamma_l), 3)} | {_fmt(losses[len(losses) // 2], 3)} |")
+    return rows
+
+
 def _result_section(result, results: list[CheckResult]) -> list[str]:
     lines = [f"### {result.id} — {result.title}", "",
              f"*{result.provenance.value}{' (' + result.variant + ')' if result.variant else ''}*, {result.citation}.",
@@ -78,6 +97,8 @@ def _result_section(result, results: list[CheckResult]) -> list[str]:
         for r in mine:
             per = "; ".join(f"{k}: {_fmt(v, 3)}" for k, v in r.details.get("per_check_worst_ratio", {}).items())
             lines.append(f"| {r.claim} | {r.verdict} | {_fmt(r.ratio)} | {per} |")
+        for r in mine:
+            lines += _instance_rows(r)
     return lines + [""]
 
 
