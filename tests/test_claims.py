@@ -37,19 +37,20 @@ def test_selection_by_claim_or_result_id():
 
 
 def test_runner_writes_report_and_resumes(tmp_path, monkeypatch):
-    results = run_claims("quick", ["GD-1", "GF-13"], "cpu", tmp_path, seed=3)
+    chosen = ["GD-1", "GF-13/symbolic", "GF-13/width-too-small"]
+    results = run_claims("quick", chosen, "cpu", tmp_path, seed=3)
     assert {r.claim for r in results} == {"GD-1/symbolic", "GF-13/symbolic", "GF-13/width-too-small"}
     report = (tmp_path / "report.md").read_text()
     assert "GF-13/width-too-small" in report and "git revision" in report
     assert json.loads((tmp_path / "report.json").read_text())["complete"] is True
-    for claim in select(["GD-1", "GF-13"]):
+    for claim in select(chosen):
         assert claim_path(tmp_path, claim).exists()
 
     def fail(*args, **kwargs):
         raise AssertionError("a finished claim was run again")
 
     monkeypatch.setattr("verify.runner._run_one", fail)
-    again = run_claims("quick", ["GD-1", "GF-13"], "cpu", tmp_path, seed=3, resume=True)
+    again = run_claims("quick", chosen, "cpu", tmp_path, seed=3, resume=True)
     assert [r.verdict for r in again] == [r.verdict for r in results]
 
 
@@ -67,7 +68,7 @@ def test_an_interrupted_run_keeps_finished_claims(tmp_path, monkeypatch):
 
     monkeypatch.setattr(runner, "_run_one", interrupt_second)
     with pytest.raises(KeyboardInterrupt):
-        run_claims("quick", ["GD-1", "GF-13"], "cpu", tmp_path, seed=0)
+        run_claims("quick", ["GD-1", "GF-13/symbolic"], "cpu", tmp_path, seed=0)
     data = json.loads((tmp_path / "report.json").read_text())
     assert data["complete"] is False and len(data["claims"]) == 1
     assert claim_path(tmp_path, select([calls[0]])[0]).exists()

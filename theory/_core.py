@@ -52,8 +52,10 @@ class Domain:
         return f"{left}{self.lower:g}, {self.upper:g}{right}"
 
     def sympy_assumptions(self) -> dict:
-        if self.integer and self.lower >= 0:
+        if self.integer and (self.lower > 0 or (self.lower == 0 and self.lower_open)):
             return {"integer": True, "positive": True}
+        if self.integer and self.lower >= 0:
+            return {"integer": True, "nonnegative": True}
         if self.lower > 0 or (self.lower == 0 and self.lower_open):
             return {"positive": True}
         if self.lower == 0:

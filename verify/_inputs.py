@@ -51,6 +51,10 @@ class DomainCheck:
 DOMAIN_CHECKS: tuple[DomainCheck, ...] = (
     DomainCheck(("gamma", "L"), lambda v: not v["gamma"] * v["L"] < 2,
                 lambda v: f"gamma*L = {v['gamma'] * v['L']:g} ≥ 2: ν₁ and c_γ are undefined (need 0 < gamma*L < 2)"),
+    DomainCheck((), lambda v: any(v.get(name, 0.0) >= 1 for name in ("rho", "rho_0")),  # JFB-*: contraction ρ, ρ₀
+                lambda v: next(f"{name} = {v[name]:g} ≥ 1: not a contraction, so ρ/(1 − ρ) and the equilibrium "
+                               f"gradient bounds are undefined (need 0 < {name} < 1)"
+                               for name in ("rho", "rho_0") if v.get(name, 0.0) >= 1)),
 )
 """One line per undefined region; a result is checked against every entry whose `requires` it declares."""
 

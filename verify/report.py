@@ -77,6 +77,19 @@ def _instance_rows(r: CheckResult) -> list[str]:
     return rows
 
 
+def _detail_tables(r: CheckResult) -> list[str]:
+    """Tables a claim recorded in its details as lists of rows (e.g. gradient modes, GF vs GD vs DIN)."""
+    lines = []
+    for key, rows in r.details.items():
+        if not (isinstance(rows, list) and rows and all(isinstance(row, dict) for row in rows)) or key == "runs":
+            continue
+        columns = list(dict.fromkeys(c for row in rows for c in row if not isinstance(row[c], (dict, list))))
+        lines += ["", f"{r.claim}: {key.replace('_', ' ')}", "", "| " + " | ".join(columns) + " |",
+                  "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(_fmt(row.get(c), 4) for c in columns) + " |" for row in rows[:60]]
+    return lines
+
+
 def _result_section(result, results: list[CheckResult]) -> list[str]:
     lines = [f"### {result.id} — {result.title}", "",
              f"*{result.provenance.value}{' (' + result.variant + ')' if result.variant else ''}*, {result.citation}.",
@@ -98,7 +111,7 @@ def _result_section(result, results: list[CheckResult]) -> list[str]:
             per = "; ".join(f"{k}: {_fmt(v, 3)}" for k, v in r.details.get("per_check_worst_ratio", {}).items())
             lines.append(f"| {r.claim} | {r.verdict} | {_fmt(r.ratio)} | {per} |")
         for r in mine:
-            lines += _instance_rows(r)
+            lines += _instance_rows(r) + _detail_tables(r)
     return lines + [""]
 
 
