@@ -180,7 +180,8 @@ def concatenate(judgements: list[Judgement]) -> Judgement:
         comparisons.append(Comparison(
             c.name, torch.cat([_2d(p.observed) for p in parts]), torch.cat([_2d(p.bound, p.observed) for p in parts]),
             scale=torch.cat([torch.as_tensor(p.scale, dtype=torch.float64).expand(_2d(p.observed).shape[0])
-                             for p in parts]), lower=c.lower))
+                             for p in parts]), lower=c.lower,
+            valid=None if all(p.valid is None for p in parts) else torch.cat([p._valid() for p in parts])))
     worst = min(judgements, key=lambda j: j.margin if j.margin is not None else float("inf"))
     return Judgement(first.claim, first.result_id, torch.cat([j.hypotheses_hold for j in judgements]), comparisons,
                      torch.cat([j.diverged for j in judgements]), binding=worst.binding, margin=worst.margin,

@@ -1,0 +1,1027 @@
+"""The Deep Inverse Prior trained with inertia: IN-1 … IN-9 and background IN-B1 … IN-B8 (../shared/theory/03).
+
+Paper: Buskulic, Fadili, Quéau, arXiv:2506.02986 (2025). Only the abstract and a machine-written review of the full text
+were read: the DIN equation with θ̇(0) = 0, assumptions A-1/A-2 and the existence of a first-order rewriting are
+CONFIRMED (secondary); everything else rebuilds what the abstract claims with standard Lyapunov arguments. IN-1 … IN-7
+are DERIVED here (proved with SymPy below) and UNCONFIRMED vs the paper; IN-8 and IN-9 are RECALLED (the notes' shape,
+not proved) with our provable variants beside them. The IDs are the notes', not the paper's theorem numbers.
+
+Notation (README of ../shared/theory, clashes α, β, κ, μ, ρ, ψ, θ, s):
+- f(θ) = ½‖A g(u, θ) − y‖²; `alpha`/`beta` are DIN's viscous and Hessian damping (not the Łojasiewicz `alpha_KL`);
+- `mu_PL` = σ_A²σ₀²/4 is the PL constant of this file (‖∇f‖² ≥ 2μ f on 𝔹(θ₀, R)); `mu` stays the restricted-
+  injectivity constant μ_{A,Σ′} (IN-7) and `mu_SC` the strong-convexity modulus of the background theorems;
+- `kappa_DIN` is the DIN energy rate (not κ(A)); ψ of the first-order form is called ψ (psi_aux in code), never the
+  KL function; IGAHD's scalar θ = (1 + √(μs))⁻¹ is the conclusion `theta_weight`; `s_step` is the IGAHD step.
+
+Choices on the notes' open points:
+- Initial velocity: θ̇(0) = 0 (DIN as CONFIRMED), i.e. ψ₀ = (1 − αβ)θ₀ − β²∇f(θ₀), never INNA's (1 − αβ)θ₀.
+- The optimal (α, β) of IN-5 has a closed form, found by SymPy (Lagrange condition) and proved globally optimal:
+  α* = (2 − √2)√μ, β* = 1/√(2μ), κ* = (2 − √2)√μ ≈ 0.586√μ (the notes' numeric 0.585).
+- PL constant on the ball: σ_min(J_g) ≥ σ₀/2 on 𝔹(θ₀, R) (GF-2) gives ‖∇f‖² ≥ σ_A²(σ₀/2)²·‖A g − y‖² = 2μ f with
+  μ = σ_A²σ₀²/4 = σ_A²(σ₀/2)². The value σ_A²(σ₀/2)²/2 is also valid but twice weaker (it drops the 2 of f = ½‖r‖²);
+  the sharper μ is proved and used.
+- IN-6 uses the notes' window h = 2/κ (constant √2/(1 − e⁻¹) ≈ 2.24).
+- IN-8 (the paper's discrete algorithm is unknown): our adaptive inertial method takes IGAHD-SC's update (IN-B3) with
+  a backtracked step and accepts it only when it passes a sufficient-decrease and a path-length test, falling back to
+  a gradient step (momentum restart) otherwise; its linear rate and radius are proved here.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
+from theory._proofs import identical, nonnegative, positive, solution_set
+from theory.gradient_flow import CERTIFIED_R, PSI_RATE, R_PRIME_MSE
+from theory.symbols import S, syms
+
+PAPER = ("Buskulic, Fadili, Quéau. Implicit Regularization of the Deep Inverse Prior Trained with Inertia. "
+         "arXiv:2506.02986 (2025).")
+NOTES = "../shared/theory/03-inertia.md"
+ACFR = ("Attouch, Chbani, Fadili, Riahi. First-order optimization algorithms via inertial systems with Hessian driven "
+        "damping. Math. Program. 193 (2022) 113–155, arXiv:1907.10536v2.")
+AABR = ("Alvarez, Attouch, Bolte, Redont. A second-order gradient-like dissipative dynamical system with "
+        "Hessian-driven damping. J. Math. Pures Appl. 81 (2002) 747–779.")
+APR = ("Attouch, Peypouquet, Redont. Fast convex optimization via inertial dynamics with Hessian driven damping. "
+       "J. Differential Equations 261 (2016).")
+INNA = ("Castera, Bolte, Févotte, Pauwels. An inertial Newton algorithm for deep learning. JMLR 22 (2021); code "
+        "github.com/camcastera/INNA-for-DeepLearning, INNA_for_pytorch/inna.py.")
+AGV = ("Apidopoulos, Ginatta, Villa. Convergence rates for the heavy-ball continuous dynamics for non-convex "
+       "optimization, under Polyak–Łojasiewicz condition. J. Global Optim. (2022), arXiv:2107.10123.")
+AMT = "Apidopoulos, Mavrogeorgou, Tsironis. Heavy ball with Hessian damping under Łojasiewicz (2025), arXiv:2506.11705."
+KW = "Kassing, Weissmann. Polyak's heavy ball method achieves accelerated local rate under PL (2024), arXiv:2410.16849."
+POLYAK = ("Polyak. Some methods of speeding up the convergence of iteration methods. USSR Comput. Math. Math. Phys. "
+          "1964.")
+NOT_READ = "the paper's theorem numbering and exact constants (the full text was not consulted)"
+REBUILT = "derived here by a standard Lyapunov argument; UNCONFIRMED vs paper"
+
+alpha, beta, mu_PL, kappa = S("alpha"), S("beta"), S("mu_PL"), S("kappa_DIN")
+sigma_A, sigma_0, residual_0, loss_0, t = S("sigma_A"), S("sigma_0"), S("residual_0"), S("loss_0"), S("t")
+energy_0, grad_norm_0, R, R_prime, R_prime_DIN = S("energy_0"), S("grad_norm_0"), S("R"), S("R_prime"), S("R_prime_DIN")
+mu_SC, s_step, L, tau = S("mu_SC"), S("s_step"), S("L"), S("tau")
+
+# Positive stand-ins for proofs that need α, β > 0 (the table's α, β are only nonnegative).
+_a, _b, _m = sp.symbols("a_ b_ m_", positive=True)
+
+
+# ------------------------------------------------------------------------------------------------------------ IN-1
+
+
+def _din_residual(theta, f, tt, a, b):
+    """θ̈ + αθ̇ + β d/dt∇f(θ) + ∇f(θ) for θ(t) = (θ₀(t), θ₁(t)) and a generic f (chain rule by SymPy)."""
+    grad = [sp.diff(f, th) for th in theta]
+    return [sp.diff(th, tt, 2) + a * sp.diff(th, tt) + b * sp.diff(g, tt) + g
+            for th, g in zip(theta, grad, strict=True)]
+
+
+def _generic_path():
+    tt = sp.Symbol("t_", real=True)
+    theta = [sp.Function(f"theta{i}")(tt) for i in range(2)]
+    f = sp.Function("f")(*theta)
+    return tt, theta, f
+
+
+def _first_order_elimination() -> bool:
+    """Solving the θ-equation of the (θ, ψ) system for ψ and substituting in the ψ-equation gives −β × DIN."""
+    tt, theta, f = _generic_path()
+    a, b = _a, _b
+    grad = [sp.diff(f, th) for th in theta]
+    psi = [-b * (sp.diff(th, tt) + b * g + (a - 1 / b) * th) for th, g in zip(theta, grad, strict=True)]
+    second = [sp.diff(p, tt) + (a - 1 / b) * th + p / b for p, th in zip(psi, theta, strict=True)]
+    din = _din_residual(theta, f, tt, a, b)
+    return all(identical(e, -b * r) for e, r in zip(second, din, strict=True))
+
+
+_th0, _g0, _psi0, _w0 = sp.symbols("theta_0 g_0 psi_0 w_0", real=True)
+
+
+def _theta_dot_at_zero(psi0, a=_a, b=_b):
+    """θ̇(0) from the θ-equation θ̇ = −β∇f − (α − 1/β)θ − ψ/β at θ₀, ∇f(θ₀) = g₀ (componentwise)."""
+    return -b * _g0 - (a - 1 / b) * _th0 - psi0 / b
+
+
+def _solve_psi0():
+    """ψ₀ such that θ̇(0) = 0, solved by SymPy (not typed in)."""
+    (solution,) = sp.solve(sp.Eq(_theta_dot_at_zero(_psi0), 0), _psi0)
+    return sp.expand(solution)
+
+
+PSI0_DIP = _solve_psi0()
+PSI0_THETA_COEFF = PSI0_DIP.coeff(_th0).subs({_a: alpha, _b: beta})
+PSI0_GRAD_COEFF = PSI0_DIP.coeff(_g0).subs({_a: alpha, _b: beta})
+
+
+def _psi0_matches_notes() -> bool:
+    return identical(PSI0_DIP, (1 - _a * _b) * _th0 - _b**2 * _g0) and identical(
+        _theta_dot_at_zero(PSI0_DIP), 0)
+
+
+def _inna_initial_velocity() -> bool:
+    """INNA's default ψ₀ = (1 − αβ)θ₀ gives θ̇(0) = −β∇f(θ₀) instead."""
+    return identical(_theta_dot_at_zero((1 - _a * _b) * _th0), -_b * _g0)
+
+
+def _w_form_equivalence() -> bool:
+    """With ψ = (1 − αβ)θ − βw the (θ, ψ) system is θ̇ = w − β∇f, ẇ = −αw + (αβ − 1)∇f (valid at β = 0 too), and
+    w(0) = θ̇(0) + β∇f(θ₀) = β∇f(θ₀), the state used by the integrator (w = θ̇ + β∇f)."""
+    th, w, g, wdot, thdot = sp.symbols("th w g wdot thdot", real=True)
+    a, b = _a, _b
+    psi = (1 - a * b) * th - b * w
+    theta_eq = thdot + b * g + (a - 1 / b) * th + psi / b
+    psi_dot = (1 - a * b) * thdot - b * wdot
+    psi_eq = psi_dot + (a - 1 / b) * th + psi / b
+    (thdot_sol,) = sp.solve(theta_eq, thdot)
+    (wdot_sol,) = sp.solve(psi_eq.subs(thdot, thdot_sol), wdot)
+    w0 = sp.solve(sp.Eq(psi.subs({th: _th0, w: _w0}), PSI0_DIP), _w0)[0]
+    return (identical(thdot_sol, w - b * g) and identical(wdot_sol, -a * w + (a * b - 1) * g)
+            and identical(w0, _b * _g0))
+
+
+IN_1 = Result(
+    id="IN-1",
+    title="DIN is well posed; first-order form and the initial condition θ̇(0) = 0",
+    citation="arXiv:2506.02986, well-posedness result (number unknown; first sentence CONFIRMED, secondary)",
+    provenance=Provenance.DERIVED,
+    variant=("well-posedness and the existence of a first-order rewriting for β > 0 CONFIRMED (secondary source); "
+             "the system and ψ₀ derived (Alvarez–Attouch–Bolte–Redont 2002)"),
+    statement=("DIN θ̈ + αθ̇ + β d/dt∇f(θ) + ∇f(θ) = 0, θ(0) = θ₀, θ̇(0) = 0, α, β ≥ 0, is well posed. For β > 0 it "
+               "is equivalent to θ̇ + β∇f(θ) + (α − 1/β)θ + ψ/β = 0, ψ̇ + (α − 1/β)θ + ψ/β = 0 (no Hessian), and "
+               "θ̇(0) = 0 requires ψ(0) = (1 − αβ)θ₀ − β²∇f(θ₀); INNA's ψ(0) = (1 − αβ)θ₀ gives θ̇(0) = −β∇f(θ₀). "
+               "Equivalently, with w = θ̇ + β∇f(θ) = (1 − αβ)θ − ψ over β: θ̇ = w − β∇f, ẇ = −αw + (αβ − 1)∇f, "
+               "w(0) = β∇f(θ₀), a Hessian-free form that also covers the heavy ball β = 0."),
+    symbols=syms("alpha", "beta", "grad_norm_0"),
+    hypotheses=(Hypothesis("beta>0", sp.StrictGreaterThan(beta, 0), "the (θ, ψ) form needs Hessian damping"),),
+    conclusions=(
+        Quantity("psi0_theta_coefficient", PSI0_THETA_COEFF, "ψ(0) = this × θ₀ + …"),
+        Quantity("psi0_gradient_coefficient", PSI0_GRAD_COEFF, "ψ(0) = … + this × ∇f(θ₀)"),
+        Quantity("theta_coefficient", alpha - 1 / beta, "coefficient of θ in both equations"),
+        Quantity("psi_coefficient", 1 / beta, "coefficient of ψ in both equations"),
+        Quantity("initial_velocity_norm", sp.S.Zero, "‖θ̇(0)‖ with the DIP initial condition"),
+        Quantity("initial_velocity_norm_INNA", beta * grad_norm_0, "‖θ̇(0)‖ with INNA's default ψ(0)"),
+    ),
+    unconfirmed=(NOT_READ, "whether the paper's first-order variables are these (θ, ψ)"),
+    choices=("The initial condition is θ̇(0) = 0 everywhere in the code (numerics.inertial), never INNA's default.",
+             "The integrator uses the (θ, w) form, w = θ̇ + β∇f, equivalent for β > 0 and valid at β = 0."),
+    references=(PAPER, AABR, INNA, NOTES + " IN-1, IN-E1"),
+    self_checks=(
+        SelfCheck("eliminating ψ from the first-order system gives −β × DIN (generic f on ℝ², chain rule)",
+                  _first_order_elimination),
+        SelfCheck("ψ₀ solved from θ̇(0) = 0 is (1 − αβ)θ₀ − β²∇f(θ₀)", _psi0_matches_notes),
+        SelfCheck("INNA's ψ₀ = (1 − αβ)θ₀ gives θ̇(0) = −β∇f(θ₀)", _inna_initial_velocity),
+        SelfCheck("the (θ, w) form is equivalent, with w(0) = β∇f(θ₀)", _w_form_equivalence),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------------------ IN-2
+
+ENERGY_0 = (1 + alpha * beta) * loss_0 + beta**2 * grad_norm_0**2 / 2
+LOSS_0 = residual_0**2 / 2
+velocity_norm, grad_norm_t = S("velocity_norm"), S("grad_norm_t")
+
+
+def _energy_identity_chain_rule() -> bool:
+    """E = (1 + αβ)f + ½‖θ̇ + β∇f‖² along DIN: Ė = −α‖θ̇‖² − β‖∇f‖² (θ ∈ ℝ², generic f, θ̈ substituted)."""
+    tt, theta, f = _generic_path()
+    a, b = sp.Symbol("a", real=True), sp.Symbol("b", real=True)
+    grad = [sp.diff(f, th) for th in theta]
+    energy = (1 + a * b) * f + sum((sp.diff(th, tt) + b * g) ** 2 for th, g in zip(theta, grad, strict=True)) / 2
+    din = _din_residual(theta, f, tt, a, b)
+    accel = {sp.diff(th, tt, 2): sp.diff(th, tt, 2) - r for th, r in zip(theta, din, strict=True)}
+    e_dot = sp.diff(energy, tt).subs(accel)
+    target = -a * sum(sp.diff(th, tt) ** 2 for th in theta) - b * sum(g**2 for g in grad)
+    return identical(sp.expand(e_dot - target), 0)
+
+
+def _energy_identity_abstract() -> bool:
+    """The same with free vectors: θ̇ = V, ∇f = G, d/dt∇f = G′ (any, e.g. Hθ̇), ḟ = ⟨G, V⟩, V̇ = −αV − βG′ − G."""
+    a, b = sp.Symbol("a", real=True), sp.Symbol("b", real=True)
+    V, G, Gp = (sp.Matrix(sp.symbols(f"{n}0:3", real=True)) for n in ("V", "G", "Gp"))
+    Vdot = -a * V - b * Gp - G
+    e_dot = (1 + a * b) * G.dot(V) + (V + b * G).dot(Vdot + b * Gp)
+    return identical(sp.expand(e_dot), sp.expand(-a * V.dot(V) - b * G.dot(G)))
+
+
+def _energy_at_zero() -> bool:
+    """E(0) with θ̇(0) = 0: (1 + αβ)f(θ₀) + (β²/2)‖∇f(θ₀)‖²."""
+    g = sp.Matrix(sp.symbols("g0:3", real=True))
+    e0 = (1 + alpha * beta) * loss_0 + (sp.zeros(3, 1) + beta * g).dot(sp.zeros(3, 1) + beta * g) / 2
+    return identical(e0, ENERGY_0.subs(grad_norm_0, sp.sqrt(g.dot(g))))
+
+
+IN_2 = Result(
+    id="IN-2",
+    title="Energy identity for DIN",
+    citation="arXiv:2506.02986 (derived here; standard, ACFR/AABR)",
+    provenance=Provenance.DERIVED,
+    statement=("For α, β ≥ 0 and E(t) = (1 + αβ)f(θ(t)) + ½‖θ̇(t) + β∇f(θ(t))‖², along DIN "
+               "Ė(t) = −α‖θ̇(t)‖² − β‖∇f(θ(t))‖² ≤ 0 (no convexity needed). With θ̇(0) = 0, "
+               "E(0) = (1 + αβ)f(θ₀) + (β²/2)‖∇f(θ₀)‖², and f(θ(t)) ≤ E(t)/(1 + αβ) ≤ E(0)/(1 + αβ)."),
+    symbols=syms("alpha", "beta", "residual_0", "loss_0", "grad_norm_0", "energy_0", "velocity_norm", "grad_norm_t"),
+    definitions=(Quantity("loss_0", LOSS_0, "f(θ₀) = ½‖y(0) − y‖²"),
+                 Quantity("energy_0", ENERGY_0, "E(0) with θ̇(0) = 0")),
+    conclusions=(
+        Quantity("energy_0_value", energy_0, "E(0)"),
+        Quantity("energy_rate", -alpha * velocity_norm**2 - beta * grad_norm_t**2, "Ė(t) = this (≤ 0)"),
+        Quantity("energy_bound", energy_0, "E(t) ≤ E(0) for all t"),
+        Quantity("loss_bound", energy_0 / (1 + alpha * beta), "f(θ(t)) ≤ E(0)/(1 + αβ) for all t"),
+    ),
+    unconfirmed=("the paper's Lyapunov function (this E is the standard one)",),
+    references=(PAPER, ACFR, AABR, NOTES + " IN-2, IN-E2"),
+    self_checks=(
+        SelfCheck("Ė = −α‖θ̇‖² − β‖∇f‖² along DIN (generic f on ℝ², chain rule)", _energy_identity_chain_rule),
+        SelfCheck("the same with free vectors θ̇, ∇f, d/dt∇f (cross terms cancel by the factor 1 + αβ)",
+                  _energy_identity_abstract),
+        SelfCheck("E(0) = (1 + αβ)f(θ₀) + (β²/2)‖∇f(θ₀)‖² when θ̇(0) = 0", _energy_at_zero),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------------------ IN-3
+
+
+def _pl_constant():
+    """μ from ‖∇f‖ ≥ σ_min(J)σ_A‖r‖, σ_min(J) ≥ σ₀/2 (GF-2) and f = ½‖r‖²: the largest μ with ‖∇f‖² ≥ 2μ f."""
+    f = sp.Symbol("f", positive=True)
+    gradient_lower = (sigma_0 / 2) * sigma_A * sp.sqrt(2 * f)
+    return sp.simplify(gradient_lower**2 / (2 * f))
+
+
+MU_PL = _pl_constant()
+theta_dist, loss_t = S("theta_dist"), S("loss_t")
+
+
+def _pl_constant_matches_notes() -> bool:
+    return identical(MU_PL, sigma_A**2 * sigma_0**2 / 4) and identical(MU_PL, sigma_A**2 * (sigma_0 / 2) ** 2)
+
+
+def _issue_constant_is_weaker() -> bool:
+    """σ_A²(σ₀/2)²/2 is valid too (smaller) but exactly half the proved μ."""
+    weaker = sigma_A**2 * (sigma_0 / 2) ** 2 / 2
+    return identical(MU_PL / weaker, 2) and positive(MU_PL - weaker)
+
+
+def _pl_is_gf_rate() -> bool:
+    """2μ is GF-5's loss rate σ_A²σ₀²/2 and μ its residual rate (GF's PSI_RATE)."""
+    return identical(MU_PL, PSI_RATE)
+
+
+IN_3 = Result(
+    id="IN-3",
+    title="Local PL inequality on the conditioning ball",
+    citation="arXiv:2506.02986 (derived here as in P1/P2)",
+    provenance=Provenance.DERIVED,
+    statement=("If y ∈ Im(A) and θ ∈ 𝔹(θ₀, R): ‖∇f(θ)‖ ≥ σ_min(J_g(θ))σ_A‖A g(u,θ) − y‖ ≥ (σ₀σ_A/2)√(2f(θ)), i.e. "
+               "‖∇f(θ)‖² ≥ 2μ f(θ) with μ = σ_A²σ₀²/4 = σ_A²(σ₀/2)², and σ_min(J_g(θ)) ≥ σ₀/2 (GF-2)."),
+    symbols=syms("sigma_A", "sigma_0", "mu_PL", "loss_t", "theta_dist", "R", "B", "k", "V_col_max"),
+    hypotheses=(Hypothesis("theta_dist<=R", sp.LessThan(theta_dist, R), "θ is in the conditioning ball 𝔹(θ₀, R)"),),
+    definitions=(Quantity("mu_PL", MU_PL, "PL constant σ_A²σ₀²/4"), CERTIFIED_R),
+    conclusions=(
+        Quantity("mu_PL_value", mu_PL, "PL constant μ on 𝔹(θ₀, R)"),
+        Quantity("grad_norm_sq_lower", 2 * mu_PL * loss_t, "‖∇f(θ)‖² ≥ this"),
+        Quantity("pl_ratio_lower", mu_PL, "‖∇f(θ)‖²/(2f(θ)) ≥ this"),
+        Quantity("sigma_min_lower", sigma_0 / 2, "σ_min(J_g(θ)) ≥ σ₀/2"),
+    ),
+    unconfirmed=("the paper's normalisation of μ",),
+    choices=("μ = σ_A²σ₀²/4 is proved here with σ_min ≥ σ₀/2 on the ball; σ_A²(σ₀/2)²/2 (which drops the 2 of "
+             "f = ½‖r‖²) is also valid but twice weaker, and is not used.",),
+    references=(PAPER, NOTES + " IN-3, IN-E3", "01 GF-2"),
+    self_checks=(
+        SelfCheck("μ = ((σ₀/2)σ_A√(2f))²/(2f) = σ_A²σ₀²/4 = σ_A²(σ₀/2)²", _pl_constant_matches_notes),
+        SelfCheck("σ_A²(σ₀/2)²/2 is exactly half of μ (valid, weaker)", _issue_constant_is_weaker),
+        SelfCheck("μ equals GF-3's rate σ_A²σ₀²/4 (so 2μ is GF-5's loss rate)", _pl_is_gf_rate),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------------------ IN-4
+
+R_PRIME_PL = residual_0 / sp.sqrt(mu_PL)
+
+
+def _radius_in_mu_notation() -> bool:
+    return identical(R_PRIME_PL.subs(mu_PL, MU_PL), R_PRIME_MSE)
+
+
+def _flow_path_length() -> bool:
+    """−d/dt√(2f) = ‖∇f‖²/√(2f) ≥ √μ‖∇f‖ = √μ‖θ̇‖ when ‖∇f‖² ≥ 2μf: write ‖∇f‖ = √(2μf) + e, e ≥ 0."""
+    f, e = sp.Symbol("f", positive=True), sp.Symbol("e", nonnegative=True)
+    g = sp.sqrt(2 * _m * f) + e
+    slack = g**2 / sp.sqrt(2 * f) - sp.sqrt(_m) * g
+    return nonnegative(sp.factor(sp.expand(slack * sp.sqrt(2 * f))))
+
+
+def _path_integral_is_radius() -> bool:
+    """∫₀^∞‖θ̇‖ ≤ √(2f(θ₀))/√μ = ‖y(0) − y‖/√μ = R′."""
+    return identical(sp.sqrt(2 * LOSS_0) / sp.sqrt(mu_PL), R_PRIME_PL)
+
+
+IN_4 = Result(
+    id="IN-4",
+    title="Gradient-flow baseline in μ-notation (= GF-5 for the MSE)",
+    citation="arXiv:2506.02986, baseline of the abstract; = 01 GF-5",
+    provenance=Provenance.DERIVED,
+    variant="constants re-derived; the form matches the RECALLED predecessor theorem",
+    statement=("For θ̇ = −∇f(θ), θ(0) = θ₀ and R′ = ‖y(0) − y‖/√μ = 2‖y(0) − y‖/(σ_Aσ₀) < R: θ(t) ∈ 𝔹(θ₀, R′), "
+               "σ_min(J_g(θ(t))) ≥ σ₀/2, f(θ(t)) ≤ f(θ₀)e^{−2μt}, ‖y(t) − y‖ ≤ ‖y(0) − y‖e^{−μt}, and θ(t) → θ_∞ "
+               "with zero loss. The exponent is ∝ μ (the rate the abstract compares with)."),
+    symbols=syms("sigma_A", "sigma_0", "mu_PL", "residual_0", "loss_0", "t", "R_prime", "R", "B", "k", "V_col_max"),
+    hypotheses=(Hypothesis("R_prime<R", sp.StrictLessThan(R_prime, R),
+                           "the implicit-regularisation radius is inside the conditioning radius"),),
+    definitions=(Quantity("mu_PL", MU_PL, "PL constant σ_A²σ₀²/4"), Quantity("loss_0", LOSS_0, "f(θ₀)"),
+                 Quantity("R_prime", R_PRIME_PL, "R′ = ‖y(0) − y‖/√μ"), CERTIFIED_R),
+    conclusions=(
+        Quantity("gf_rate", 2 * mu_PL, "exponential rate of the loss under gradient flow"),
+        Quantity("loss_bound", loss_0 * sp.exp(-2 * mu_PL * t), "f(θ(t)) ≤ this"),
+        Quantity("residual_bound", residual_0 * sp.exp(-mu_PL * t), "‖y(t) − y‖ ≤ this"),
+        Quantity("theta_dist_bound", R_prime, "‖θ(t) − θ₀‖ ≤ R′"),
+        Quantity("sigma_min_lower", sigma_0 / 2, "σ_min(J_g(θ(t))) ≥ σ₀/2"),
+    ),
+    unconfirmed=("the paper's restatement of the baseline",),
+    references=(PAPER, NOTES + " IN-4, IN-E4", "01 GF-5"),
+    self_checks=(
+        SelfCheck("R′ = ‖y(0) − y‖/√μ equals 2‖y(0) − y‖/(σ_Aσ₀) (GF-5's R′)", _radius_in_mu_notation),
+        SelfCheck("−d/dt√(2f) ≥ √μ‖θ̇‖ along the flow when ‖∇f‖² ≥ 2μf", _flow_path_length),
+        SelfCheck("∫‖θ̇‖ ≤ √(2f(θ₀))/√μ = R′", _path_integral_is_radius),
+        SelfCheck("residual rate μ = GF-5's σ_A²σ₀²/4", _pl_is_gf_rate),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------------------ IN-5
+
+DIN_RATE_HESSIAN = 2 * mu_PL * beta / (1 + alpha * beta + 2 * mu_PL * beta**2)
+KAPPA = sp.Min(alpha, DIN_RATE_HESSIAN)
+
+
+def _lyapunov_coefficients() -> bool:
+    """With V = ‖θ̇‖², G = ‖∇f‖², Young ½‖θ̇ + β∇f‖² ≤ V + β²G and PL f ≤ G/(2μ):
+    Ė + κE ≤ −αV − βG + κ(1 + αβ)G/(2μ) + κ(V + β²G) = −(α − κ)V − (β − κ(1 + αβ + 2μβ²)/(2μ))G."""
+    V, G, k = sp.symbols("V G k", nonnegative=True)
+    a, b, m = _a, _b, _m
+    upper = -a * V - b * G + k * (1 + a * b) * G / (2 * m) + k * (V + b**2 * G)
+    return identical(upper, -(a - k) * V - (b - k * (1 + a * b + 2 * m * b**2) / (2 * m)) * G)
+
+
+def _young_inequality() -> bool:
+    """V + β²G − ½‖v + βg‖² = ½‖v − βg‖² ≥ 0 (vectors in ℝ³)."""
+    v, g = sp.Matrix(sp.symbols("v0:3", real=True)), sp.Matrix(sp.symbols("g0:3", real=True))
+    gap = v.dot(v) + _b**2 * g.dot(g) - (v + _b * g).dot(v + _b * g) / 2
+    return identical(gap, (v - _b * g).dot(v - _b * g) / 2) and nonnegative((v - _b * g).dot(v - _b * g))
+
+
+def _kappa_makes_coefficients_nonnegative() -> bool:
+    """For κ = min{α, κ_H}, κ_H = 2μβ/(1 + αβ + 2μβ²): the G-coefficient vanishes at κ_H (and is larger for κ ≤ κ_H),
+    α − κ ≥ 0, and κβ < 1 (the notes' second condition)."""
+    kh = DIN_RATE_HESSIAN.subs({alpha: _a, beta: _b, mu_PL: _m})
+    g_coeff = _b - kh * (1 + _a * _b + 2 * _m * _b**2) / (2 * _m)
+    return identical(g_coeff, 0) and positive(1 - kh * _b) and positive((1 + _a * _b + 2 * _m * _b**2) / (2 * _m))
+
+
+def _optimal_parameters():
+    """Maximise min{a, 2b/(1 + ab + 2b²)} (a = α/√μ, b = β√μ): on the curve F(a, b) = ba² + (1 + 2b²)a − 2b = 0
+    where both terms agree, da/db = 0 ⇔ ∂F/∂b = 0; SymPy solves the pair."""
+    a, b = sp.symbols("a b", positive=True)
+    F = b * a**2 + (1 + 2 * b**2) * a - 2 * b
+    (solution,) = sp.solve([F, sp.diff(F, b)], [a, b], dict=True)
+    return solution[a], solution[b]
+
+
+A_OPT, B_OPT = _optimal_parameters()
+ALPHA_OPT = A_OPT * sp.sqrt(mu_PL)
+BETA_OPT = B_OPT / sp.sqrt(mu_PL)
+KAPPA_OPT = A_OPT * sp.sqrt(mu_PL)
+
+
+def _optimum_is_global() -> bool:
+    """κ/√μ ≤ c = a* everywhere: if a < c the first term is < c; if a ≥ c the second is ≤ 2b/(1 + cb + 2b²) (it
+    decreases in a) and 2b ≤ c(1 + cb + 2b²) because c(1 + cb + 2b²) − 2b = 2c(b − b*)² ≥ 0 (a perfect square)."""
+    a, b = sp.symbols("a b", positive=True)
+    c = A_OPT
+    second = 2 * b / (1 + a * b + 2 * b**2)
+    decreasing = positive(-sp.diff(second, a))
+    square = identical(c * (1 + c * b + 2 * b**2) - 2 * b, 2 * c * (b - B_OPT) ** 2)
+    return decreasing and square
+
+
+def _optimum_values() -> bool:
+    """α* = (2 − √2)√μ, β* = 1/√(2μ), both terms equal there, κ* ≈ 0.5858√μ (the notes' numeric 0.585)."""
+    at_opt = {alpha: ALPHA_OPT, beta: BETA_OPT}
+    return (identical(ALPHA_OPT, (2 - sp.sqrt(2)) * sp.sqrt(mu_PL)) and identical(BETA_OPT, 1 / sp.sqrt(2 * mu_PL))
+            and identical(DIN_RATE_HESSIAN.subs(at_opt), ALPHA_OPT)
+            and abs(float(A_OPT) - 0.5858) < 1e-4)
+
+
+def _kappa_at_unit_parameters() -> bool:
+    """κ = √μ/2 at (α, β) = (√μ, 1/√μ) (IN-E5)."""
+    at = {alpha: sp.sqrt(mu_PL), beta: 1 / sp.sqrt(mu_PL)}
+    return identical(DIN_RATE_HESSIAN.subs(at), sp.sqrt(mu_PL) / 2) and positive(sp.sqrt(mu_PL) - sp.sqrt(mu_PL) / 2)
+
+
+def _kappa_at_acfr_parameters() -> bool:
+    """At ACFR's (2√μ, 1/(2√μ)) the PL argument gives κ = 2√μ/5 < √μ/2 (ACFR's strongly convex rate, IN-B2)."""
+    at = {alpha: 2 * sp.sqrt(mu_PL), beta: 1 / (2 * sp.sqrt(mu_PL))}
+    return identical(DIN_RATE_HESSIAN.subs(at), 2 * sp.sqrt(mu_PL) / 5)
+
+
+def _speedup_threshold():
+    (solution,) = sp.solve(sp.Eq(KAPPA_OPT, 2 * mu_PL), mu_PL)
+    return solution
+
+
+MU_SPEEDUP = _speedup_threshold()
+
+
+def _speedup_region() -> bool:
+    """κ* > 2μ (DIN beats gradient flow) ⇔ μ < (1 − 1/√2)² ≈ 0.0858."""
+    m = sp.Symbol("m", positive=True)
+    region = solution_set(KAPPA_OPT.subs(mu_PL, m) > 2 * m, m, sp.Interval.open(0, sp.oo))
+    return region == sp.Interval.open(0, MU_SPEEDUP) and identical(MU_SPEEDUP, (1 - 1 / sp.sqrt(2)) ** 2)
+
+
+def _loss_constant() -> bool:
+    """f ≤ E/(1 + αβ) ≤ E(0)e^{−κt}/(1 + αβ) = [f(θ₀) + β²‖∇f(θ₀)‖²/(2(1 + αβ))] e^{−κt}."""
+    return identical(ENERGY_0 / (1 + alpha * beta), loss_0 + beta**2 * grad_norm_0**2 / (2 * (1 + alpha * beta)))
+
+
+R_CONSTANT = sp.sqrt(2) / (1 - sp.exp(-1))
+R_PRIME_DIN_EXPR = R_CONSTANT * sp.sqrt(energy_0 / (alpha * kappa))
+
+_DIN_DEFINITIONS = (
+    Quantity("mu_PL", MU_PL, "PL constant σ_A²σ₀²/4 (IN-3)"),
+    Quantity("loss_0", LOSS_0, "f(θ₀) = ½‖y(0) − y‖²"),
+    Quantity("energy_0", ENERGY_0, "E(0) with θ̇(0) = 0 (IN-2)"),
+    Quantity("kappa_DIN", KAPPA, "κ = min{α, 2μβ/(1 + αβ + 2μβ²)} (IN-5)"),
+    Quantity("R_prime_DIN", R_PRIME_DIN_EXPR, "R′_DIN = (√2/(1 − e⁻¹))√(E(0)/(ακ)) (IN-6)"),
+    Quantity("R_prime", R_PRIME_PL, "gradient-flow radius R′ = ‖y(0) − y‖/√μ (IN-4)"),
+    CERTIFIED_R,
+)
+_DIN_SYMBOLS = ("alpha", "beta", "mu_PL", "sigma_A", "sigma_0", "residual_0", "loss_0", "grad_norm_0", "energy_0",
+                "kappa_DIN", "R_prime_DIN", "R_prime", "R", "B", "k", "V_col_max")
+_DIN_HYPOTHESES = (
+    Hypothesis("alpha>0", sp.StrictGreaterThan(alpha, 0), "viscous damping (the radius needs α > 0)"),
+    Hypothesis("beta>0", sp.StrictGreaterThan(beta, 0), "Hessian damping (the argument needs β > 0; β = 0 is IN-B8)"),
+    Hypothesis("R_prime_DIN<R", sp.StrictLessThan(R_prime_DIN, R),
+               "the DIN radius is inside the conditioning radius (PL holds along the trajectory)"),
+)
+
+IN_5 = Result(
+    id="IN-5",
+    title="Accelerated exponential rate for DIN, optimal (α, β)",
+    citation="arXiv:2506.02986, main continuous-time theorem (qualitative claim CONFIRMED from the abstract)",
+    provenance=Provenance.DERIVED,
+    variant=REBUILT,
+    statement=("If ‖∇f‖² ≥ 2μf along the trajectory (IN-3, guaranteed by R′_DIN < R, IN-6) and α, β > 0: "
+               "Ė ≤ −κE with κ = min{α, 2μβ/(1 + αβ + 2μβ²)}, so E(t) ≤ E(0)e^{−κt} and f(θ(t)) ≤ "
+               "[f(θ₀) + β²‖∇f(θ₀)‖²/(2(1 + αβ))]e^{−κt}. κ is maximal at α* = (2 − √2)√μ, β* = 1/√(2μ), with "
+               "κ* = (2 − √2)√μ ≈ 0.586√μ (closed form, proved optimal); κ = √μ/2 at (√μ, 1/√μ). Gradient flow gives "
+               "2μ (IN-4): DIN is faster at the optimum exactly when μ < (1 − 1/√2)² ≈ 0.0858."),
+    symbols=syms(*_DIN_SYMBOLS, "t"),
+    hypotheses=_DIN_HYPOTHESES,
+    definitions=_DIN_DEFINITIONS,
+    conclusions=(
+        Quantity("kappa", kappa, "DIN energy (and loss) rate κ at these (α, β)"),
+        Quantity("alpha_opt", ALPHA_OPT, "optimal viscous damping α* = (2 − √2)√μ"),
+        Quantity("beta_opt", BETA_OPT, "optimal Hessian damping β* = 1/√(2μ)"),
+        Quantity("kappa_opt", KAPPA_OPT, "optimal rate κ* = (2 − √2)√μ"),
+        Quantity("gf_rate", 2 * mu_PL, "gradient-flow loss rate 2μ (IN-4)"),
+        Quantity("speedup", kappa / (2 * mu_PL), "κ/(2μ): > 1 when DIN's guaranteed rate beats gradient flow's"),
+        Quantity("speedup_opt", KAPPA_OPT / (2 * mu_PL), "κ*/(2μ) at the optimal (α, β)"),
+        Quantity("mu_speedup_threshold", MU_SPEEDUP, "κ* > 2μ exactly when μ is below this"),
+        Quantity("energy_bound", energy_0 * sp.exp(-kappa * t), "E(t) ≤ this"),
+        Quantity("loss_bound", energy_0 / (1 + alpha * beta) * sp.exp(-kappa * t), "f(θ(t)) ≤ this"),
+        Quantity("residual_bound", sp.sqrt(2 * energy_0 / (1 + alpha * beta)) * sp.exp(-kappa * t / 2),
+                 "‖y(t) − y‖ ≤ this"),
+        Quantity("gf_loss_bound", loss_0 * sp.exp(-2 * mu_PL * t), "gradient flow's f(θ(t)) ≤ this (IN-4), beside"),
+        Quantity("theta_dist_bound", R_prime_DIN, "‖θ(t) − θ₀‖ ≤ R′_DIN (IN-6)"),
+        Quantity("radius_ratio_to_gf", R_prime_DIN / R_prime, "R′_DIN/R′ (R′ of gradient flow, IN-4)"),
+    ),
+    unconfirmed=("the paper's exponent and its choice of α(μ), β(μ) (\"optimal\" may mean the heavy-ball order √μ)",
+                 NOT_READ),
+    choices=("Optimal (α, β): closed form from SymPy's solution of the Lagrange condition, proved globally optimal by "
+             "a perfect-square identity (no numeric maximisation needed).",
+             "The comparison with gradient flow is between guaranteed rates of the loss, κ against 2μ.",
+             "C of the loss bound is E(0)/(1 + αβ), from f ≤ E/(1 + αβ)."),
+    references=(PAPER, ACFR, NOTES + " IN-5, IN-E5"),
+    self_checks=(
+        SelfCheck("Young + PL: Ė + κE ≤ −(α − κ)‖θ̇‖² − (β − κ(1 + αβ + 2μβ²)/(2μ))‖∇f‖²", _lyapunov_coefficients),
+        SelfCheck("Young: ‖θ̇‖² + β²‖∇f‖² − ½‖θ̇ + β∇f‖² = ½‖θ̇ − β∇f‖² ≥ 0", _young_inequality),
+        SelfCheck("κ = min{α, κ_H} makes both coefficients ≥ 0; κβ < 1", _kappa_makes_coefficients_nonnegative),
+        SelfCheck("optimum α* = (2 − √2)√μ, β* = 1/√(2μ), both terms equal, κ* ≈ 0.5858√μ", _optimum_values),
+        SelfCheck("the optimum is global (a perfect square bounds every (α, β))", _optimum_is_global),
+        SelfCheck("κ = √μ/2 at (α, β) = (√μ, 1/√μ)", _kappa_at_unit_parameters),
+        SelfCheck("κ = 2√μ/5 at ACFR's (2√μ, 1/(2√μ)), below ACFR's strongly convex √μ/2", _kappa_at_acfr_parameters),
+        SelfCheck("κ* > 2μ ⇔ μ < (1 − 1/√2)² (solveset)", _speedup_region),
+        SelfCheck("loss constant E(0)/(1 + αβ) = f(θ₀) + β²‖∇f(θ₀)‖²/(2(1 + αβ))", _loss_constant),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------------------ IN-6
+
+
+def _window_bound() -> bool:
+    """On [jh, (j+1)h]: ∫‖θ̇‖ ≤ √h(∫‖θ̇‖²)^{1/2} (Cauchy–Schwarz) and α∫‖θ̇‖² ≤ E(jh) − E((j+1)h) ≤ E(jh) (IN-2);
+    with E(jh) ≤ E(0)e^{−κjh} the windows sum to √(hE(0)/α)·Σ_j e^{−κjh/2} = √(hE(0)/α)/(1 − e^{−κh/2})."""
+    h, e0, a, k = sp.symbols("h e0 a k", positive=True)
+    w = sp.Symbol("w", positive=True)  # e^{−κh/2} = 1/(1 + w) ∈ ]0, 1[
+    j = sp.Symbol("j", integer=True, nonnegative=True)
+    window = sp.sqrt(h * e0 * sp.exp(-k * j * h) / a)
+    ratio = sp.simplify(window.subs(j, j + 1) / window)
+    geometric = sp.summation((1 / (1 + w)) ** j, (j, 0, sp.oo))
+    return identical(ratio, sp.exp(-k * h / 2)) and identical(geometric, 1 / (1 - 1 / (1 + w)))
+
+
+def _window_choice() -> bool:
+    """h = 2/κ turns √(hE(0)/α)/(1 − e^{−κh/2}) into (√2/(1 − e⁻¹))√(E(0)/(ακ)) ≈ 2.237√(E(0)/(ακ))."""
+    h, e0, a, k = sp.symbols("h e0 a k", positive=True)
+    general = sp.sqrt(h * e0 / a) / (1 - sp.exp(-k * h / 2))
+    return (identical(general.subs(h, 2 / k), R_CONSTANT * sp.sqrt(e0 / (a * k)))
+            and abs(float(R_CONSTANT) - 2.24) < 5e-3)
+
+
+def _large_beta_inflates_radius() -> bool:
+    """E(0) ∋ β²‖∇f(θ₀)‖²/2 and κ → 0 as β → ∞: R′_DIN → ∞ (IN-E6's negative control)."""
+    expr = R_PRIME_DIN_EXPR.subs({kappa: DIN_RATE_HESSIAN, energy_0: ENERGY_0})
+    expr = expr.subs({alpha: _a, mu_PL: _m, loss_0: 1, grad_norm_0: 1})
+    return sp.limit(expr.subs(beta, _b), _b, sp.oo) == sp.oo
+
+
+IN_6 = Result(
+    id="IN-6",
+    title="Implicit-regularisation radius of DIN",
+    citation="arXiv:2506.02986, radius of the main theorem (constant UNCONFIRMED)",
+    provenance=Provenance.DERIVED,
+    variant=REBUILT,
+    statement=("From Ė ≤ −α‖θ̇‖² and E(t) ≤ E(0)e^{−κt}: ∫₀^∞‖θ̇‖ ≤ √(hE(0)/α)/(1 − e^{−κh/2}) for every h > 0; with "
+               "h = 2/κ, R′_DIN = (√2/(1 − e⁻¹))√(E(0)/(ακ)) ≈ 2.24√(E(0)/(ακ)). If R′_DIN < R the trajectory "
+               "never leaves 𝔹(θ₀, R) (bootstrap), so IN-5 holds for all t. A large β enlarges R′_DIN "
+               "(E(0) ∋ β²‖∇f(θ₀)‖²/2)."),
+    symbols=syms(*_DIN_SYMBOLS),
+    hypotheses=_DIN_HYPOTHESES,
+    definitions=_DIN_DEFINITIONS,
+    conclusions=(
+        Quantity("theta_dist_bound", R_prime_DIN, "‖θ(t) − θ₀‖ ≤ ∫₀^∞‖θ̇‖ ≤ R′_DIN"),
+        Quantity("path_length_bound", R_prime_DIN, "∫₀^∞‖θ̇(t)‖dt ≤ R′_DIN"),
+        Quantity("radius_constant", R_CONSTANT, "√2/(1 − e⁻¹) ≈ 2.24"),
+        Quantity("kappa", kappa, "κ used in the radius"),
+        Quantity("radius_ratio_to_gf", R_prime_DIN / R_prime, "R′_DIN/R′ (R′ of gradient flow, IN-4)"),
+        Quantity("sigma_min_lower", sigma_0 / 2, "σ_min(J_g(θ(t))) ≥ σ₀/2"),
+    ),
+    unconfirmed=("the paper's radius constant (expected ∝ ‖y(0) − y‖/√μ times a factor in α, β)", NOT_READ),
+    choices=("The notes' window h = 2/κ is used; the best window (e^x = 1 + 2x, x = κh/2) would give ≈ 2.22 instead "
+             "of 2.24, not worth a different constant.",),
+    references=(PAPER, NOTES + " IN-6, IN-E6"),
+    self_checks=(
+        SelfCheck("Cauchy–Schwarz windows form a geometric series with ratio e^{−κh/2}", _window_bound),
+        SelfCheck("h = 2/κ gives (√2/(1 − e⁻¹))√(E(0)/(ακ)), constant ≈ 2.24", _window_choice),
+        SelfCheck("R′_DIN → ∞ as β → ∞ (large Hessian damping inflates the radius)", _large_beta_inflates_radius),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------------------ IN-7
+
+mu_A, noise, dist, A_norm = S("mu"), S("noise"), S("dist"), S("A_norm")
+NOISE_MODEL = noise / mu_A + (1 + A_norm / mu_A) * dist
+RESIDUAL_RATE = sp.sqrt(2 * energy_0 / (1 + alpha * beta)) * sp.exp(-kappa * t / 2)
+
+
+def _recovery_decomposition() -> bool:
+    """y = Ax̄ + ε ⇒ A(x − x_Σ) = (Ax − y) + ε + A(x̄ − x_Σ) (2×3 A), then ‖x − x_Σ‖ ≤ ‖A(x − x_Σ)‖/μ and
+    ‖x − x̄‖ ≤ ‖x − x_Σ‖ + dist(x̄, Σ′): the bound is the sum of the three terms."""
+    A = sp.Matrix(2, 3, sp.symbols("a0:6", real=True))
+    x, xb, xs = (sp.Matrix(sp.symbols(f"{n}0:3", real=True)) for n in ("x", "xb", "xs"))
+    eps = sp.Matrix(sp.symbols("e0:2", real=True))
+    y = A * xb + eps
+    decomposition = identical(A * (x - xs), (A * x - y) + eps + A * (xb - xs))
+    r, e, d, a, m = sp.symbols("r e d a m", positive=True)
+    total = (r + e + a * d) / m + d
+    return decomposition and identical(total, r / m + e / m + (1 + a / m) * d)
+
+
+def _exact_recovery() -> bool:
+    """ε = 0 and x̄ ∈ Σ′ (dist = 0): the bound with the IN-5 rate tends to 0."""
+    bound = (RESIDUAL_RATE / mu_A + NOISE_MODEL).subs({noise: 0, dist: 0, kappa: _a})
+    return sp.limit(bound, t, sp.oo) == 0
+
+
+IN_7 = Result(
+    id="IN-7",
+    title="Recovery bound for DIN",
+    citation="arXiv:2506.02986, recovery theorem (form as in the predecessors)",
+    provenance=Provenance.DERIVED,
+    variant="form as in 01/02; factor-2 differences with the paper possible",
+    statement=("With Σ′ = {g(u, θ): θ ∈ 𝔹(θ₀, R′_DIN)}, x_{Σ′} a projection of x̄ on Σ′ and restricted injectivity "
+               "μ_{A,Σ′} (global form): ‖x(t) − x̄‖ ≤ ‖y(t) − y‖/μ_{A,Σ′} + ‖ε‖/μ_{A,Σ′} + (1 + ‖A‖/μ_{A,Σ′}) "
+               "dist(x̄, Σ′), and ‖y(t) − y‖ ≤ √(2E(0)/(1 + αβ))e^{−κt/2} (IN-5). ε = 0, x̄ ∈ Σ′ ⇒ x(t) → x̄."),
+    symbols=syms(*_DIN_SYMBOLS, "t", "mu", "noise", "dist", "A_norm", "loss_t"),
+    hypotheses=_DIN_HYPOTHESES,
+    definitions=_DIN_DEFINITIONS,
+    conclusions=(
+        Quantity("recovery_bound", RESIDUAL_RATE / mu_A + NOISE_MODEL, "‖x(t) − x̄‖ ≤ this (IN-5 rate)"),
+        Quantity("recovery_bound_measured", sp.sqrt(2 * loss_t) / mu_A + NOISE_MODEL,
+                 "‖x(t) − x̄‖ ≤ this, with the measured loss f(θ(t))"),
+        Quantity("noise_term", noise / mu_A, "noise error"),
+        Quantity("model_term", (1 + A_norm / mu_A) * dist, "modelling error"),
+    ),
+    unconfirmed=("factor-2 differences", "the exact restricted-injectivity formulation (cone vs global)"),
+    choices=("Restricted injectivity is used in its global form ‖A(x − x_{Σ′})‖ ≥ μ‖x − x_{Σ′}‖ on Σ′; for an "
+             "injective A, μ = σ_min(A) is admissible, which is how the checks obtain it.",),
+    references=(PAPER, NOTES + " IN-7, IN-E7", "01 GF-6"),
+    self_checks=(
+        SelfCheck("A(x − x_Σ) = (Ax − y) + ε + A(x̄ − x_Σ) and the bound sums the three terms",
+                  _recovery_decomposition),
+        SelfCheck("ε = 0, dist = 0: the bound → 0 (exact recovery)", _exact_recovery),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------------------ IN-8
+
+c_armijo, shrink, R_prime_disc = S("c_armijo"), S("shrink"), S("R_prime_disc")
+
+
+def _backtracking_floor():
+    """The descent lemma f(θ − sg) ≤ f − s(1 − sL/2)‖g‖² passes Armijo with constant c once s ≤ this (solved)."""
+    s = sp.Symbol("s", positive=True)
+    (boundary,) = sp.solve(sp.Eq(1 - s * L / 2, c_armijo), s)
+    return boundary
+
+
+ARMIJO_STEP = _backtracking_floor()
+S_FLOOR = shrink * ARMIJO_STEP
+STEP_FACTOR = 1 - 2 * c_armijo * mu_PL * s_step
+RHO_DISC = 1 - 2 * c_armijo * mu_PL * sp.Min(s_step, S_FLOOR)
+LENGTH_FACTOR = sp.sqrt(2) / (c_armijo * sp.sqrt(mu_PL))
+
+
+def _armijo_gives_rate() -> bool:
+    """f⁺ ≤ f − cs‖g‖² and ‖g‖² ≥ 2μf ⇒ f⁺ ≤ (1 − 2cμs)f: the gap is −cs(‖g‖² − 2μf) ≤ 0."""
+    f, e, c, s = sp.symbols("f e c s", positive=True)
+    g2 = 2 * _m * f + e  # ‖g‖² = 2μf + e, e ≥ 0
+    gap = (f - c * s * g2) - (1 - 2 * c * _m * s) * f
+    return identical(gap, -c * s * e) and nonnegative(-gap)
+
+
+def _floor_is_descent_lemma() -> bool:
+    """1 − sL/2 ≥ c ⇔ s ≤ 2(1 − c)/L: in x = sL, solveset gives ]0, 2(1 − c)] (checked at c = 1/3)."""
+    x, c = sp.Symbol("x", positive=True), sp.Rational(1, 3)
+    region = solution_set(1 - x / 2 >= c, x, sp.Interval.open(0, sp.oo))
+    return identical(ARMIJO_STEP, 2 * (1 - c_armijo) / L) and region == sp.Interval.Lopen(
+        0, (ARMIJO_STEP * L).subs(c_armijo, c))
+
+
+def _length_of_a_gradient_step() -> bool:
+    """Armijo + PL ⇒ ‖θ⁺ − θ‖ = s‖g‖ ≤ (√2/(c√μ))(√f − √f⁺): √f − √f⁺ ≥ (f − f⁺)/(2√f) (the gap is
+    (√f − √f⁺)²/(2√f)), ≥ cs‖g‖²/(2√f) ≥ cs‖g‖√(2μf)/(2√f) = c√(μ/2)·s‖g‖."""
+    a, b = sp.symbols("a b", positive=True)  # a = √f, b = √f⁺
+    sqrt_gap = identical((a - b) - (a**2 - b**2) / (2 * a), (a - b) ** 2 / (2 * a))
+    f, c, s, g = sp.symbols("f c s g", positive=True)
+    chain = identical(c * s * g * sp.sqrt(2 * _m * f) / (2 * sp.sqrt(f)), c * sp.sqrt(_m / 2) * s * g)
+    return sqrt_gap and chain and identical(1 / (c * sp.sqrt(_m / 2)), LENGTH_FACTOR.subs(
+        {c_armijo: c, mu_PL: _m}))
+
+
+def _disc_radius() -> bool:
+    """Σ‖θ_{k+1} − θ_k‖ ≤ (√2/(c√μ))√f(θ₀) = R′/c."""
+    return identical(LENGTH_FACTOR * sp.sqrt(LOSS_0), R_PRIME_PL / c_armijo)
+
+
+IN_8 = Result(
+    id="IN-8",
+    title="Discrete inertial algorithm with adaptive step (our provable variant beside the notes' candidates)",
+    citation="arXiv:2506.02986, discrete-time theorem (existence, recovery and 'less sharp' rate CONFIRMED)",
+    provenance=Provenance.RECALLED,
+    variant="UNCONFIRMED vs paper; the guarantee of our safeguarded adaptive variant is proved here",
+    statement=("The paper has an inertial algorithm with adaptive step, similar recovery guarantees and a less sharp "
+               "linear rate; candidates are IGAHD-SC (IN-B3) and INNA-type Euler steps (IN-B7) with the DIP "
+               "initialisation. Our variant: at θ_k try IGAHD-SC's update with step s (r = √(μ̂s)); accept it when "
+               "f(θ⁺) ≤ f(θ_k) − cs‖∇f(θ_k)‖² and ‖θ⁺ − θ_k‖ ≤ (√2/(c√μ))(√f(θ_k) − √f(θ⁺)), else take the gradient "
+               "step θ_k − s∇f(θ_k) (momentum restart) if it passes the first test, else s ← ϑs. If ‖∇f‖² ≥ 2μf on "
+               "𝔹(θ₀, R) and R′_disc = R′/c < R: f(θ_{k+1}) ≤ (1 − 2cμs_k)f(θ_k), s_k ≥ min(s₀, 2ϑ(1 − c)/L) when ∇f "
+               "is L-Lipschitz on the segments tried, so f(θ_k) ≤ ρ^k f(θ₀) with ρ = 1 − 2cμ min(s₀, 2ϑ(1 − c)/L), "
+               "and ‖θ_k − θ₀‖ ≤ R′/c."),
+    symbols=syms("mu_PL", "sigma_A", "sigma_0", "residual_0", "loss_0", "s_step", "L", "c_armijo", "shrink", "tau",
+                 "R_prime", "R_prime_disc", "R", "B", "k", "V_col_max"),
+    hypotheses=(Hypothesis("R_prime_disc<R", sp.StrictLessThan(R_prime_disc, R),
+                           "the discrete radius is inside the conditioning radius"),),
+    definitions=(Quantity("mu_PL", MU_PL, "PL constant σ_A²σ₀²/4 (IN-3)"), Quantity("loss_0", LOSS_0, "f(θ₀)"),
+                 Quantity("R_prime", R_PRIME_PL, "R′ = ‖y(0) − y‖/√μ (IN-4)"),
+                 Quantity("R_prime_disc", R_prime / c_armijo, "R′_disc = R′/c"), CERTIFIED_R),
+    conclusions=(
+        Quantity("step_factor", STEP_FACTOR, "f(θ_{k+1}) ≤ this × f(θ_k), with s = the step accepted at iteration k"),
+        Quantity("s_floor", S_FLOOR, "every accepted step is ≥ min(s₀, this) (backtracking floor ϑ·2(1 − c)/L)"),
+        Quantity("rho", RHO_DISC, "a-priori linear rate ρ, with s = the initial step s₀"),
+        Quantity("loss_bound", loss_0 * RHO_DISC**tau, "f(θ_k) ≤ this (k = tau)"),
+        Quantity("theta_dist_bound", R_prime_disc, "‖θ_k − θ₀‖ ≤ R′_disc = R′/c"),
+        Quantity("length_factor", LENGTH_FACTOR, "Σ_{j≥k}‖θ_{j+1} − θ_j‖ ≤ this × √f(θ_k)"),
+        Quantity("sigma_min_lower", sigma_0 / 2, "σ_min(J_g(θ_k)) ≥ σ₀/2"),
+    ),
+    unconfirmed=("the paper's discrete algorithm (IGAHD-SC type, INNA type or other)",
+                 "the meaning of 'adaptive step size'", "its rate ρ and radius R′_disc", "any restart scheme"),
+    choices=("Variant: IGAHD-SC's update (IN-B3) with a backtracked adaptive step, accepted under a "
+             "sufficient-decrease and a path-length test, with a gradient step (momentum restart) as fallback. The "
+             "tests are what makes the rate and the radius provable without convexity; the IGAHD coefficients keep "
+             "the acceleration whenever the inertial step is accepted.",
+             "The guaranteed rate is gradient descent's with an Armijo step: 'less sharp' than the continuous e^{−κt}, "
+             "as the abstract says; the radius R′/c has the form of GD-4's c_γR′."),
+    references=(PAPER, ACFR, INNA, NOTES + " IN-8, IN-E9", "02 GD-4"),
+    self_checks=(
+        SelfCheck("Armijo + PL: f⁺ ≤ (1 − 2cμs)f", _armijo_gives_rate),
+        SelfCheck("descent lemma: Armijo holds for s ≤ 2(1 − c)/L (solved, solveset)", _floor_is_descent_lemma),
+        SelfCheck("an Armijo gradient step satisfies the path-length test (so the fallback is always accepted)",
+                  _length_of_a_gradient_step),
+        SelfCheck("the path-length test sums to R′/c", _disc_radius),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------------------ IN-9
+
+k_width, n_dim, B_act, V_col_max = S("k"), S("n"), S("B"), S("V_col_max")
+C_phi, C_width, y_norm = S("C_phi"), S("C_width"), S("y_norm")
+K_RECALLED_IN = C_width * n_dim * (A_norm * sp.sqrt(n_dim) + y_norm) ** 2 / (sigma_A**2 * C_phi**2)
+K_CERTIFIED_IN = (2 * B_act * R_prime_DIN * (2 + V_col_max + R_prime_DIN) / sigma_0) ** 2
+
+
+def _width_certifies_din_radius() -> bool:
+    """At k = (2B R′_DIN(2 + c + R′_DIN)/σ₀)² GF-10's certified R equals R′_DIN; R grows with k."""
+    at_threshold = CERTIFIED_R.expr.subs(k_width, K_CERTIFIED_IN)
+    grows = positive(sp.diff(CERTIFIED_R.expr, k_width))
+    return identical(at_threshold, R_prime_DIN) and grows
+
+
+def _cphi_convention() -> bool:
+    """03's C_φ = E[φ²] is the square of the table's C_phi: √(C_φ(03)/2) = C_phi/√2."""
+    return identical(sp.sqrt(C_phi**2 / 2), C_phi / sp.sqrt(2))
+
+
+IN_9 = Result(
+    id="IN-9",
+    title="Overparametrisation of the two-layer DIP trained with inertia",
+    citation="arXiv:2506.02986, two-layer corollary (UNCONFIRMED)",
+    provenance=Provenance.RECALLED,
+    variant="the notes' sketch (UNCONFIRMED vs paper); a certified width from GF-10 and R′_DIN beside it",
+    statement=("For g(u, θ) = Vφ(Wu)/√k with W(0), V(0) iid N(0, 1) and φ as in A-2: σ_min(J_g(θ₀)) ≳ √(C_φ/2) (03's "
+               "C_φ = E[φ²]), R grows with k and R′_DIN = O(‖y(0) − y‖/(σ_A√C_φ)), so R′_DIN < R w.h.p. once "
+               "k ≳ n(‖A‖√n + ‖y‖)²/(σ_A²C_φ) up to constants and logs. Certified (derived): with GF-10's Lipschitz "
+               "bound, k > (2B R′_DIN(2 + max_i‖V_{:,i}(0)‖ + R′_DIN)/σ₀)² gives R′_DIN < R."),
+    symbols=syms(*_DIN_SYMBOLS, "n", "A_norm", "y_norm", "C_phi", "C_width"),
+    hypotheses=(Hypothesis("k>k_required_certified", sp.StrictGreaterThan(k_width, K_CERTIFIED_IN),
+                           "the width certifies R′_DIN < R (GF-10)"),),
+    definitions=_DIN_DEFINITIONS[:5],
+    conclusions=(
+        Quantity("k_required", K_RECALLED_IN, "sketched sufficient width (constant C_width UNKNOWN)"),
+        Quantity("k_required_certified", K_CERTIFIED_IN, "certified sufficient width for R′_DIN < R"),
+        Quantity("sigma_0_typical", C_phi / sp.sqrt(2), "σ₀ ≳ √(C_φ/2) in 03's convention = C_phi/√2 here"),
+    ),
+    unconfirmed=("the architecture's scaling and initialisation (Gaussian V(0) recalled; 01/02 use bounded V(0))",
+                 "the width exponent and constants", "the probability"),
+    choices=("Checks use the certified width (R′_DIN < R checked numerically), never the unconfirmed constant.",
+             "03's C_φ = E[φ²] is written C_phi² with the table's C_phi = √E[φ²]."),
+    references=(PAPER, NOTES + " IN-9", "01 GF-10, GF-13"),
+    self_checks=(
+        SelfCheck("at k = k_required_certified the certified R equals R′_DIN, and R increases with k",
+                  _width_certifies_din_radius),
+        SelfCheck("√(C_φ(03)/2) = C_phi/√2", _cphi_convention),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------------------ IN-B*
+
+
+def _heavy_ball_quadratic_lyapunov() -> bool:
+    """f = μx²/2: E = f + ½(ẋ + √μx)² satisfies Ė + √μE = −(√μ/2)ẋ² ≤ 0 along ẍ + 2√μẋ + ∇f = 0."""
+    x, v = sp.symbols("x v", real=True)
+    m = _m
+    f = m * x**2 / 2
+    vdot = -2 * sp.sqrt(m) * v - m * x
+    energy = f + (v + sp.sqrt(m) * x) ** 2 / 2
+    e_dot = sp.diff(energy, x) * v + sp.diff(energy, v) * vdot
+    return identical(e_dot + sp.sqrt(m) * energy, -sp.sqrt(m) * v**2 / 2)
+
+
+IN_B1 = Result(
+    id="IN-B1",
+    title="Heavy ball on a strongly convex function",
+    citation="standard (Polyak 1964), stated e.g. in a 2024 Attouch paper",
+    provenance=Provenance.BACKGROUND,
+    variant="standard, CONFIRMED",
+    statement=("ẍ + 2√μẋ + ∇f(x) = 0 with f μ-strongly convex: f(x(t)) − min f = O(e^{−√μt}); E = f − f* + "
+               "½‖ẋ + √μ(x − x*)‖² satisfies Ė ≤ −√μE. Gradient flow gives e^{−2μt} on values."),
+    symbols=syms("mu_SC", "t"),
+    conclusions=(Quantity("alpha", 2 * sp.sqrt(mu_SC), "viscous damping 2√μ"),
+                 Quantity("value_rate", sp.sqrt(mu_SC), "exponential rate of f − min f"),
+                 Quantity("gf_value_rate", 2 * mu_SC, "gradient flow's rate"),
+                 Quantity("value_factor", sp.exp(-sp.sqrt(mu_SC) * t), "f(x(t)) − min f = O(this)")),
+    references=(POLYAK, NOTES + " IN-B1"),
+    self_checks=(SelfCheck("on f = μx²/2: Ė + √μE = −(√μ/2)ẋ² ≤ 0", _heavy_ball_quadratic_lyapunov),),
+)
+
+
+def _acfr_quadratic_form() -> bool:
+    """(μ/4)X² + (β/(2√μ))Y² − β√μXY is PSD ⇔ β ≤ 1/(2√μ) (β > 0): positive diagonal, and in x = β√μ the
+    determinant (μ/4)(β/(2√μ)) − (β√μ/2)² = x/8 − x²/4 is ≥ 0 exactly on ]0, ½] (solveset)."""
+    x, m = sp.Symbol("x", positive=True), _m
+    b = x / sp.sqrt(m)
+    det = (m / 4) * (b / (2 * sp.sqrt(m))) - (b * sp.sqrt(m) / 2) ** 2
+    region = solution_set(sp.simplify(det) >= 0, x, sp.Interval.open(0, sp.oo))
+    return (identical(det, x / 8 - x**2 / 4) and region == sp.Interval.Lopen(0, sp.Rational(1, 2))
+            and positive(b / (2 * sp.sqrt(m))))
+
+
+IN_B2 = Result(
+    id="IN-B2",
+    title="ACFR Theorem 7: DIN on a strongly convex function",
+    citation="ACFR, Math. Program. 2022, Thm 7 (arXiv:1907.10536v2 p. 19)",
+    provenance=Provenance.BACKGROUND,
+    variant="CONFIRMED: exact statement",
+    statement=("f ∈ C², μ-strongly convex, 0 ≤ β ≤ 1/(2√μ), ẍ + 2√μẋ + β∇²f(x)ẋ + ∇f(x) = 0 on [t₀, ∞): "
+               "(μ/2)‖x(t) − x*‖² ≤ f(x(t)) − min f ≤ C e^{−(√μ/2)(t − t₀)} with C = f(x(t₀)) − min f + "
+               "μ‖x(t₀) − x*‖² + ‖ẋ(t₀) + β∇f(x(t₀))‖²; e^{−√μt}∫e^{√μs}‖∇f‖² ≤ C₁e^{−(√μ/2)t}; "
+               "∫e^{(√μ/2)t}‖ẋ‖² < ∞; β = 0: O(e^{−√μt}). Key step: (μ/4)X² + (β/(2√μ))Y² − β√μXY ≥ 0 ⇔ β ≤ 1/(2√μ)."),
+    symbols=syms("mu_SC", "beta", "t"),
+    hypotheses=(Hypothesis("beta<=1/(2*sqrt(mu))", sp.LessThan(beta, 1 / (2 * sp.sqrt(mu_SC))),
+                           "Hessian damping small enough"),),
+    conclusions=(Quantity("alpha", 2 * sp.sqrt(mu_SC), "viscous damping 2√μ"),
+                 Quantity("value_rate", sp.sqrt(mu_SC) / 2, "exponential rate of f − min f"),
+                 Quantity("beta_max", 1 / (2 * sp.sqrt(mu_SC)), "largest admissible β"),
+                 Quantity("value_factor", sp.exp(-sp.sqrt(mu_SC) * t / 2), "f − min f ≤ C × this (t₀ = 0)"),
+                 Quantity("heavy_ball_rate", sp.sqrt(mu_SC), "rate at β = 0")),
+    references=(ACFR, NOTES + " IN-B2, IN-E8"),
+    self_checks=(SelfCheck("the key quadratic form is PSD ⇔ β ≤ 1/(2√μ) (solveset)", _acfr_quadratic_form),),
+)
+
+_R_IG = sp.sqrt(mu_SC * s_step)
+_RHS_26 = (sp.sqrt(mu_SC) / (2 * s_step) + mu_SC / sp.sqrt(s_step)) / (
+    2 * beta * mu_SC + 1 / sp.sqrt(s_step) + sp.sqrt(mu_SC) / 2)
+
+
+def _solve_condition_26():
+    """(26) ⇔ Q(σ) ≤ 0, σ = √s, Q(σ) = (2βμ + √μ/2)Lσ² + (L − μ)σ − √μ/2; the largest s is the positive root²."""
+    sig = sp.Symbol("sigma", positive=True)
+    Q = (2 * beta * mu_SC + sp.sqrt(mu_SC) / 2) * L * sig**2 + (L - mu_SC) * sig - sp.sqrt(mu_SC) / 2
+    sample = {beta: sp.Rational(1, 10), mu_SC: sp.Rational(1, 4), L: 2}
+    (root,) = [r for r in sp.solve(Q, sig) if r.subs(sample).is_positive]
+    return Q, sig, root
+
+
+_Q26, _SIG26, _ROOT_26 = _solve_condition_26()
+S_MAX_26 = _ROOT_26**2
+
+
+def _condition_26_is_quadratic() -> bool:
+    """(RHS − L)·(2βμ + 1/√s + √μ/2)·s = −Q(√s); Q(0) < 0 and Q is convex, so (26) ⇔ s ≤ s_max (Q(√s_max) = 0)."""
+    lhs = sp.expand((_RHS_26 - L) * (2 * beta * mu_SC + 1 / sp.sqrt(s_step) + sp.sqrt(mu_SC) / 2) * s_step)
+    qa, qb, qc = (sp.Poly(_Q26, _SIG26).coeff_monomial(_SIG26**i) for i in (2, 1, 0))
+    a, b, c = sp.symbols("a b c", real=True)
+    generic = (-b + sp.sqrt(b**2 - 4 * a * c)) / (2 * a)  # the larger root of aσ² + bσ + c, a > 0
+    is_root = identical(a * generic**2 + b * generic + c, 0)
+    return (identical(sp.expand(lhs.subs(s_step, _SIG26**2)), -_Q26) and bool(qc.is_negative) and positive(qa)
+            and is_root and identical(_ROOT_26, generic.subs({a: qa, b: qb, c: qc})))
+
+
+def _q_above_theta() -> bool:
+    """q = (1 + ½√(μs))⁻¹ > θ = (1 + √(μs))⁻¹: the value rate is slower than the weight θ."""
+    return positive(1 / (1 + _R_IG / 2) - 1 / (1 + _R_IG))
+
+
+IN_B3 = Result(
+    id="IN-B3",
+    title="ACFR Theorem 11: IGAHD-SC, explicit discretisation of DIN (strongly convex)",
+    citation="ACFR, Math. Program. 2022, Thm 11 (arXiv:1907.10536v2 pp. 28–29)",
+    provenance=Provenance.BACKGROUND,
+    variant="CONFIRMED: exact statement",
+    statement=("f ∈ C¹ μ-strongly convex with L-Lipschitz gradient, s > 0, 0 ≤ β ≤ 1/√μ, 8βL ≤ √μ and (26) "
+               "L ≤ (√μ/(2s) + μ/√s)/(2βμ + 1/√s + √μ/2). With r = √(μs): x_{k+1} = x_k + ((1 − r)/(1 + r))(x_k − "
+               "x_{k−1}) − (β√s/(1 + r))(∇f(x_k) − ∇f(x_{k−1})) − (s/(1 + r))∇f(x_k). With q = (1 + ½√(μs))⁻¹ and "
+               "θ = (1 + √(μs))⁻¹: ‖x_k − x*‖ = O(q^{k/2}), f(x_k) − f* = O(q^k), θ^kΣθ^{−j}‖∇f(x_j)‖² = O(q^k); "
+               "E_k = f(x_k) − f* + ½‖v_k‖², v_k = √μ(x_{k−1} − x*) + (x_k − x_{k−1})/√s + β∇f(x_{k−1}), "
+               "E_k ≤ E₁q^{k−1}."),
+    symbols=syms("mu_SC", "s_step", "beta", "L", "tau"),
+    hypotheses=(
+        Hypothesis("beta<=1/sqrt(mu)", sp.LessThan(beta, 1 / sp.sqrt(mu_SC)), "Hessian damping bound"),
+        Hypothesis("8*beta*L<=sqrt(mu)", sp.LessThan(8 * beta * L, sp.sqrt(mu_SC)), "Hessian damping vs smoothness"),
+        Hypothesis("condition (26)", sp.LessThan(L, _RHS_26), "step condition (26)"),
+    ),
+    conclusions=(
+        Quantity("r", _R_IG, "r = √(μs)"),
+        Quantity("q", 1 / (1 + _R_IG / 2), "linear rate q of the values"),
+        Quantity("theta_weight", 1 / (1 + _R_IG), "the scalar θ = (1 + √(μs))⁻¹ of the theorem"),
+        Quantity("momentum", (1 - _R_IG) / (1 + _R_IG), "coefficient of x_k − x_{k−1}"),
+        Quantity("hessian_coefficient", beta * sp.sqrt(s_step) / (1 + _R_IG), "coefficient of ∇f(x_k) − ∇f(x_{k−1})"),
+        Quantity("gradient_coefficient", s_step / (1 + _R_IG), "coefficient of ∇f(x_k)"),
+        Quantity("s_max", S_MAX_26, "largest step satisfying (26) (solved)"),
+        Quantity("value_factor", (1 / (1 + _R_IG / 2)) ** tau, "f(x_k) − f* = O(this), k = tau"),
+        Quantity("distance_factor", (1 / (1 + _R_IG / 2)) ** (tau / 2), "‖x_k − x*‖ = O(this)"),
+        Quantity("log_rate", sp.log(1 + _R_IG / 2), "per-iteration exponential rate −log q"),
+    ),
+    references=(ACFR, NOTES + " IN-B3"),
+    choices=("On the DIP (PL, not convex) the checks use μ = μ_PL and L certified on the ball, and compare the fitted "
+             "per-iteration rate with −log q: a transfer of the theorem, reported as a measurement.",),
+    self_checks=(
+        SelfCheck("(26) is Q(√s) ≤ 0 for a convex quadratic Q with Q(0) < 0, so (26) ⇔ s ≤ s_max (solved)",
+                  _condition_26_is_quadratic),
+        SelfCheck("q > θ", _q_above_theta),
+    ),
+)
+
+alpha_AVD = S("alpha_AVD")
+
+IN_B4 = Result(
+    id="IN-B4",
+    title="ACFR IGAHD, convex case with vanishing damping α/k",
+    citation="ACFR, Math. Program. 2022, IGAHD (convex case)",
+    provenance=Provenance.BACKGROUND,
+    variant="CONFIRMED",
+    statement=("y_k = x_k + (1 − α/k)(x_k − x_{k−1}) − β√s(∇f(x_k) − ∇f(x_{k−1})) − (β√s/k)∇f(x_{k−1}); "
+               "x_{k+1} = y_k − s∇f(y_k). Energy: t_k = (k − 1)/(α − 1), E_k = t_k²(f(x_k) − f*) + (2s)⁻¹‖v_k‖²."),
+    symbols=syms("alpha_AVD", "s_step", "beta", "tau"),
+    hypotheses=(Hypothesis("alpha_AVD>1", sp.StrictGreaterThan(alpha_AVD, 1), "t_k = (k − 1)/(α − 1) is defined"),),
+    conclusions=(Quantity("momentum", 1 - alpha_AVD / tau, "coefficient of x_k − x_{k−1} at k = tau"),
+                 Quantity("hessian_coefficient", beta * sp.sqrt(s_step), "coefficient of ∇f(x_k) − ∇f(x_{k−1})"),
+                 Quantity("t_k", (tau - 1) / (alpha_AVD - 1), "energy weight t_k"),
+                 Quantity("energy_weight", ((tau - 1) / (alpha_AVD - 1)) ** 2, "t_k² in front of f(x_k) − f*")),
+    references=(ACFR, NOTES + " IN-B4"),
+)
+
+IN_B5 = Result(
+    id="IN-B5",
+    title="Attouch–Peypouquet–Redont 2016: DIN with vanishing damping (DIN-AVD)",
+    citation="APR, J. Differential Equations 2016 (abstract)",
+    provenance=Provenance.BACKGROUND,
+    variant="CONFIRMED from the abstract",
+    statement=("ẍ + (α/t)ẋ + β∇²Φ(x)ẋ + ∇Φ(x) = 0. For α ≥ 3, β > 0: Φ − min Φ = O(t⁻²) with fast convergence of "
+               "the gradients to 0; α > 3: weak convergence and o(t⁻²); strongly convex Φ: O(t^{−2α/3}). Writable as "
+               "a first-order system in time and space."),
+    symbols=syms("alpha_AVD", "beta", "t"),
+    hypotheses=(Hypothesis("alpha_AVD>=3", sp.GreaterThan(alpha_AVD, 3), "vanishing-damping coefficient"),
+                Hypothesis("beta>0", sp.StrictGreaterThan(beta, 0), "Hessian damping")),
+    conclusions=(Quantity("value_factor", t**-2, "Φ(x(t)) − min Φ = O(this)"),
+                 Quantity("value_factor_strongly_convex", t ** (-2 * alpha_AVD / 3), "strongly convex: O(this)")),
+    references=(APR, NOTES + " IN-B5"),
+)
+
+IN_B6 = Result(
+    id="IN-B6",
+    title="Alvarez–Attouch–Bolte–Redont 2002: the first-order form of DIN",
+    citation="AABR, J. Math. Pures Appl. 2002",
+    provenance=Provenance.BACKGROUND,
+    variant="the basis of IN-1",
+    statement=("For β > 0, DIN is equivalent to the Hessian-free first-order system θ̇ + β∇f(θ) + (α − 1/β)θ + ψ/β = 0, "
+               "ψ̇ + (α − 1/β)θ + ψ/β = 0 (IN-1); the basis of all Hessian-free discretisations."),
+    symbols=syms("alpha", "beta"),
+    hypotheses=(Hypothesis("beta>0", sp.StrictGreaterThan(beta, 0), "Hessian damping"),),
+    conclusions=(Quantity("theta_coefficient", alpha - 1 / beta, "coefficient of θ"),
+                 Quantity("psi_coefficient", 1 / beta, "coefficient of ψ"),
+                 Quantity("gradient_coefficient", beta, "coefficient of ∇f in the θ-equation")),
+    references=(AABR, NOTES + " IN-B6"),
+    self_checks=(SelfCheck("eliminating ψ gives −β × DIN (as IN-1)", _first_order_elimination),),
+)
+
+
+def _inna_is_explicit_euler() -> bool:
+    """INNA's step (phase = (α − 1/β)θ + ψ/β; ψ ← ψ − γ·phase; θ ← θ − γ(phase + β∇L)) is explicit Euler on IN-1."""
+    th, psi, g, gam = sp.symbols("th psi g gam", real=True)
+    a, b = _a, _b
+    phase = (a - 1 / b) * th + psi / b
+    inna = (th - gam * (phase + b * g), psi - gam * phase)
+    theta_dot = -b * g - (a - 1 / b) * th - psi / b  # θ-equation of IN-1 solved for θ̇
+    psi_dot = -(a - 1 / b) * th - psi / b
+    return identical(inna[0], th + gam * theta_dot) and identical(inna[1], psi + gam * psi_dot)
+
+
+gamma_IN = S("gamma_IN")
+
+IN_B7 = Result(
+    id="IN-B7",
+    title="INNA (Castera–Bolte–Févotte–Pauwels): the first-order form discretised",
+    citation="INNA, JMLR 2021; public code INNA_for_pytorch/inna.py",
+    provenance=Provenance.BACKGROUND,
+    variant="CONFIRMED from the public code",
+    statement=("Per step with learning rate γ: phase = (α − 1/β)θ + ψ/β; ψ ← ψ − γ·phase; θ ← θ − γ(phase + β∇L(θ)). "
+               "Initialisation ψ₀ = (1 − αβ)θ₀, i.e. θ̇(0) = −β∇L(θ₀). Defaults: lr = 0.1, α = 0.5, β = 0.1, optional "
+               "decay γ_k = γ/(1 + k)^decaypower. For the DIP with θ̇(0) = 0 use ψ₀ = (1 − αβ)θ₀ − β²∇f(θ₀)."),
+    symbols=syms("alpha", "beta", "gamma_IN", "grad_norm_0"),
+    hypotheses=(Hypothesis("beta>0", sp.StrictGreaterThan(beta, 0), "Hessian damping (1/β appears)"),),
+    conclusions=(Quantity("psi0_theta_coefficient", 1 - alpha * beta, "ψ₀ = this × θ₀ (INNA default)"),
+                 Quantity("initial_velocity_norm", beta * grad_norm_0, "‖θ̇(0)‖ with INNA's default ψ₀"),
+                 Quantity("phase_theta_coefficient", alpha - 1 / beta, "coefficient of θ in the phase"),
+                 Quantity("euler_step", gamma_IN, "INNA is explicit Euler on IN-1 with this step")),
+    references=(INNA, NOTES + " IN-B7"),
+    self_checks=(SelfCheck("INNA's update is explicit Euler on IN-1's first-order system", _inna_is_explicit_euler),),
+)
+
+IN_B8 = Result(
+    id="IN-B8",
+    title="Heavy ball and DIN under PL / Łojasiewicz",
+    citation="Apidopoulos–Ginatta–Villa 2022; Apidopoulos–Mavrogeorgou–Tsironis 2025; Kassing–Weissmann 2024",
+    provenance=Provenance.BACKGROUND,
+    variant="existence CONFIRMED, constants UNCONFIRMED",
+    statement=("Heavy ball ẍ + αẋ + ∇F(x) = 0 with x(0) = x₀, ẋ(0) = 0 (DIN's initialisation) converges linearly "
+               "under PL without a unique minimiser (AGV 2022); with Hessian damping under Łojasiewicz, tight rates in "
+               "α, β and the exponent (AMT 2025); the discrete heavy ball reaches Polyak's accelerated local rate "
+               "under PL for C⁴ f (KW 2024). The paper's 'optimal' claim probably relies on this line of work."),
+    symbols=syms("alpha", "mu_PL"),
+    hypotheses=(Hypothesis("alpha>0", sp.StrictGreaterThan(alpha, 0), "viscous damping"),),
+    conclusions=(Quantity("rate_order", sp.sqrt(mu_PL), "order of the accelerated local rate (constants UNKNOWN)"),),
+    unconfirmed=("the constants of all three results (existence CONFIRMED)",
+                 "whether the paper's 'optimal' rate relies on them"),
+    references=(AGV, AMT, KW, NOTES + " IN-B8"),
+)
+
+RESULTS = (IN_1, IN_2, IN_3, IN_4, IN_5, IN_6, IN_7, IN_8, IN_9,
+           IN_B1, IN_B2, IN_B3, IN_B4, IN_B5, IN_B6, IN_B7, IN_B8)
