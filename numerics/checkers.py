@@ -177,17 +177,22 @@ class Checker:
     def __init__(self, result: Result, backend: str = "numpy"):
         self.result = result
         self.backend = backend
+        compile_ = functools.partial(compile_expr, backend=backend)
+        self._definitions = [(d.name, compile_(d.expr)) for d in result.definitions]
+        self._conclusions = [(q.name, compile_(q.expr)) for q in result.conclusions]
+        self._hypotheses = [(h, sp.sstr(h.relation), compile_(h.lhs), compile_(h.rhs), compile_(h.margin))
+                            for h in result.hypotheses]
 
-    def _call(self, expr, values):
-        names, fn = compile_expr(expr, self.backend)
+    def _call(self, compiled, values):
+        names, fn = compiled
         absent = [n for n in names if n not in values]
         if absent:
             return None, absent
         args = [values[n] for n in names]
-        if self.backend == "torch":
-            return fn(*[_as_tensor(a) for a in args]), []
+        if self.backend == "torch":  # a constant expression comes back as a Python number
+            return _as_tensor(fn(*[_as_tensor(a) for a in args])), []
         with np.errstate(all="ignore"):  # numpy.select evaluates every branch of a Piecewise
-            return fn(*[np.asarray(a, dtype=float) for a in args]), []
+            return np.asarray(fn(*[np.asarray(a, dtype=float) for a in args]), dtype=float), []
 
     def fill(self, values: dict) -> tuple[dict, dict]:
         """Complete `values` with every definition whose inputs are known; returns (all values, derived)."""
@@ -195,45 +200,46 @@ class Checker:
         progress = True
         while progress:
             progress = False
-            for definition in self.result.definitions:
-                if definition.name in full:
+            for name, compiled in self._definitions:
+                if name in full:
                     continue
-                value, absent = self._call(definition.expr, full)
+                value, absent = self._call(compiled, full)
                 if not absent:
-                    full[definition.name] = derived[definition.name] = value
+                    full[name] = derived[name] = value
                     progress = True
         return full, derived
 
-    def hypothesis(self, hyp, values) -> tuple[HypothesisVerdict | None, list]:
-        lhs, missing_l = self._call(hyp.lhs, values)
-        rhs, missing_r = self._call(hyp.rhs, values)
+    def _hypothesis(self, compiled, values) -> tuple[HypothesisVerdict | None, list]:
+        hyp, relation, lhs_fn, rhs_fn, margin_fn = compiled
+        lhs, missing_l = self._call(lhs_fn, values)
+        rhs, missing_r = self._call(rhs_fn, values)
         if missing_l or missing_r:
             return None, sorted(set(missing_l + missing_r))
-        margin, _ = self._call(hyp.margin, values)
+        margin, _ = self._call(margin_fn, values)
         lib = torch if self.backend == "torch" else np
         scale = lib.maximum(lib.maximum(abs(_to_lib(lhs, lib)), abs(_to_lib(rhs, lib))), _to_lib(1e-300, lib))
         margin = _to_lib(margin, lib)
         holds = margin > 0 if hyp.strict else margin >= 0
         with np.errstate(all="ignore"):
             relative = margin / scale
-        return HypothesisVerdict(hyp.name, hyp.meaning, sp.sstr(hyp.relation), lhs, rhs, margin, relative, holds), []
+        return HypothesisVerdict(hyp.name, hyp.meaning, relation, lhs, rhs, margin, relative, holds), []
 
     def evaluate(self, values: dict) -> Evaluation:
         """Fill definitions, then evaluate every hypothesis and conclusion that has all its inputs."""
         full, derived = self.fill(values)
         missing, verdicts, conclusions = {}, [], {}
-        for hyp in self.result.hypotheses:
-            verdict, absent = self.hypothesis(hyp, full)
+        for compiled in self._hypotheses:
+            verdict, absent = self._hypothesis(compiled, full)
             if absent:
-                missing[hyp.name] = absent
+                missing[compiled[0].name] = absent
             else:
                 verdicts.append(verdict)
-        for quantity in self.result.conclusions:
-            value, absent = self._call(quantity.expr, full)
+        for name, compiled in self._conclusions:
+            value, absent = self._call(compiled, full)
             if absent:
-                missing[quantity.name] = absent
+                missing[name] = absent
             else:
-                conclusions[quantity.name] = value
+                conclusions[name] = value
         return Evaluation(self.result.id, dict(values), derived, verdicts, conclusions, missing,
                           tuple(h.name for h in self.result.hypotheses))
 

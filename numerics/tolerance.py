@@ -57,3 +57,13 @@ def worst_ratio(observed, bound, dtype: torch.dtype = torch.float64, scale=1.0) 
     if not bool(mask.any()):
         return 0.0
     return float((observed[mask] / bound[mask]).max())
+
+
+SWEEP_FLOAT32 = (1e-5, 1e-7)
+"""(rtol, atol) of the float32 fast path for sweeps (`numerics.trainers.gradient_descent` on float32 tensors, e.g.
+`verify.bench`): its final losses agree with the float64 run on the same instance within
+rtol·f₆₄ + atol·f(θ₀), for ≤ 2000 steps with γ ≤ 1/L̂. Measured on the bench instances (4 activations, b ≤ 64,
+n ≤ 64, k ≤ 512, 500–2000 steps; BENCHMARKS.md): differences reach 6e-7·f₆₄ where the loss plateaus and
+2e-8·f(θ₀) where it goes to 0 — float32's floor (a residual of RESOLUTION[float32]·‖y‖ is a loss of 1e-8·f(θ₀)) —
+and use at most 1/20 of this tolerance. A float32 sweep is for speed (exploring step sizes and widths); bounds are
+judged in float64 (`TOLERANCES`)."""

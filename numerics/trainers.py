@@ -1,7 +1,12 @@
 """Batched trainers of the two-layer DIP that record trajectories (01 §1 gradient flow, 02 §1 eq. (2)).
 
 `gradient_descent` runs θ_{τ+1} = θ_τ − γ∇f(θ_τ), f(θ) = ½‖A g(u, θ) − y‖², for b networks at once with the
-closed-form gradient of `numerics.two_layer` (no autograd, no Python loop over networks). `gradient_flow`
+closed-form gradient of `numerics.two_layer` (no autograd). Two engines compute it (see `_descend`): on the CPU a
+fused C kernel, compiled on first use, trains each network's whole run with its V in cache (one pass over V per
+step); elsewhere (CUDA, σ_min records, custom activations, no C compiler, ``IPVERIFY_KERNEL=0``) a batched
+PyTorch loop. Both use the rank-one structure of the steps: W_τ = W₀ − Q_τ uᵀ is never formed during the run,
+and ‖∇f‖, the step lengths and ‖W_τ − W₀‖ come from (b, k)-sized quantities (BENCHMARKS.md has the speed-ups).
+`gradient_flow`
 approximates θ̇ = −∇f(θ) by the same iteration with a small step h (t = τh); `gradient_flow_reference`
 integrates the flow of ONE network with ``scipy.integrate.solve_ivp``, to measure the discretisation error.
 
@@ -11,13 +16,13 @@ in `Trajectory.diverged` / `diverged_at`, and its later records are NaN.
 
 A too-large step can also send θ to infinity at bounded loss: with the sigmoid or the softplus (φ → 0 at −∞),
 the pre-activations run off towards −∞, g(u, θ) → 0 and the loss freezes at ½‖y‖² while ‖θ_τ − θ₀‖ grows
-without bound. By default this is
-not flagged (``dist0`` shows it); pass ``max_dist0`` to flag it.
+without bound. By default this is not flagged (``dist0`` shows it); pass ``max_dist0`` to flag it.
 """
 
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,15 +31,19 @@ import torch
 from scipy.integrate import solve_ivp
 from torch import Tensor
 
+from numerics import _kernel
 from numerics.two_layer import (
-    GradientEval,
     Scalar,
     TwoLayerParams,
     flatten,
+    gram_eigenvalues,
+    hidden,
     jacobian_norm,
+    jjt_from_hidden,
+    matvec,
     objective_and_gradient,
     operator_norm,
-    sigma_min_closed_form,
+    rmatvec,
     smoothness_estimate,
     unflatten,
 )
@@ -61,9 +70,10 @@ class Trajectory:
     - ``grad_norm_sq`` (b, T): ‖∇f(θ_τ)‖²;
     - ``x`` (b, T, n): x_τ = g(u, θ_τ), or None unless ``record_x``.
 
-    At every step: ``step_lengths`` (b, S), ‖θ_{τ+1} − θ_τ‖ = γ‖∇f(θ_τ)‖ for τ = 0..S−1; see `path_length`
-    and `tail_length`. σ_min(J_g(θ_τ)) (closed form) at ``sigma_steps`` (T_σ,) / ``sigma_times``, in
-    ``sigma_min`` (b, T_σ), or None when not requested.
+    At every step (whatever ``record_every``): ``step_lengths`` (b, S), ‖θ_{τ+1} − θ_τ‖ = γ‖∇f(θ_τ)‖ for
+    τ = 0..S−1, computed as γ‖∇f(θ_τ)‖ from the closed form of ‖∇f‖ (the stored update differs from it by the
+    rounding of θ_{τ+1}); see `path_length` and `tail_length`. σ_min(J_g(θ_τ)) (closed form) at
+    ``sigma_steps`` (T_σ,) / ``sigma_times``, in ``sigma_min`` (b, T_σ), or None when not requested.
 
     ``gamma`` (b,) is the step used by each network (h for the flow); ``params`` the final θ (for a diverged
     network, the iterate at which it was stopped); ``diverged`` (b,) bool and ``diverged_at`` (b,) int64, the
@@ -112,16 +122,237 @@ def _record_indices(steps: int, record_every: int) -> list[int]:
     return indices
 
 
-def _healthy(ev: GradientEval, params: TwoLayerParams, params0: TwoLayerParams, max_dist0: float) -> Tensor:
-    """Not diverged: finite loss ≤ DIVERGENCE_LOSS, finite parameters, ‖θ − θ₀‖ ≤ max_dist0; shape (b,)."""
-    ok = torch.isfinite(ev.loss) & (ev.loss <= DIVERGENCE_LOSS) & params.is_finite()
+def _param_room(dtype: torch.dtype) -> float:
+    """While max|θ₀| + (path length) ≤ this (1e-8 of the largest float: 1.8e300 in float64, 3.4e30 in float32),
+    every entry of θ is certainly finite, so the parameters need not be scanned; past it (or on NaN) they are
+    scanned exactly."""
+    return torch.finfo(dtype).max * 1e-8
+
+
+def _max_abs(t: Tensor) -> Tensor:
+    """max |entry| per network (NaN if any entry is NaN), shape (b,)."""
+    return torch.linalg.vector_norm(t, ord=math.inf, dim=tuple(range(1, t.dim())))
+
+
+def _dphi_from_phi(act: Activation):
+    """φ′ as a function of a = φ(z) where that is exactly how the registered φ′ computes it (tanh: 1 − a²,
+    sigmoid: a(1 − a)), which saves one transcendental per entry; None otherwise."""
+    from numerics.activations import ACTIVATIONS
+
+    if ACTIVATIONS.get(act.name) is not act:
+        return None
+    if act.name == "tanh":
+        return lambda a: 1 - a**2
+    if act.name == "sigmoid":
+        return lambda a: a * (1 - a)
+    return None
+
+
+DEFERRED_RANK = 16
+"""Rank-one updates of V held back before they are applied (see `_State`); 1 applies each at once."""
+
+_DEFER_MIN_SIZE = 2**16
+"""Below b·n·k = this, V is small enough to stay in cache and each update is applied at once."""
+
+
+class _State:
+    """θ_τ for b networks, with its evaluation (f, ∇f and the intermediate quantities).
+
+    W. Every GD step changes W by −γ q uᵀ/√k, a rank-one matrix along the fixed input u, so W_τ = W₀ − Q_τ uᵀ
+    with Q_τ = Σ_{s<τ} γ q_s/√k (b, k), and z_τ = W_τ u = W₀u − ‖u‖² Q_τ: the hidden layer costs O(bk) per
+    step instead of O(bkd), and W is formed only when asked for (`params`, exact parameter scans).
+
+    V. A step changes V by the rank-one −(γ/√k) s aᵀ. Up to ``rank`` of them are held in buffers
+    (S (b, rank, n), A (b, rank, k)) with V_τ = V_base − Σ_j S_j A_jᵀ, and applied to V_base in one batched GEMM
+    when the buffers are full or V is needed: the products V_τ a and V_τᵀ s then read V_base once each plus the
+    thin buffers, instead of also reading and writing all of V at every step. A step is memory-bound (V is
+    b·n·k floats), so this cuts its traffic from four passes over V to about 2 + 2/rank.
+    """
+
+    def __init__(self, A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Activation,
+                 rank: int | None = None) -> None:
+        self.A, self.y, self.u, self.act, self.params0 = A, y, u, act, params0
+        b, n, k = params0.b, params0.n, params0.k
+        self.shared = A.dim() == 2
+        self.inv_rk = 1.0 / math.sqrt(k)
+        self.u_sq = u.square().sum(dim=-1)
+        self.u_sq_col = self.u_sq[:, None]
+        self.z0 = hidden(params0, u)
+        self._V = params0.V.clone(memory_format=torch.contiguous_format)
+        self.Q = torch.zeros_like(self.z0)
+        self.dphi_from_phi = _dphi_from_phi(act)
+        if rank is None:
+            rank = DEFERRED_RANK if b * n * k >= _DEFER_MIN_SIZE else 1
+        self.rank, self.fill = rank, 0
+        if rank > 1:
+            self.S = torch.empty(b, rank, n, dtype=self._V.dtype, device=self._V.device)
+            self.Abuf = torch.empty(b, rank, k, dtype=self._V.dtype, device=self._V.device)
+
+    def _V_times(self, a: Tensor) -> Tensor:
+        """V_τ a, (b, n)."""
+        out = matvec(self._V, a)
+        if self.fill:
+            f = self.fill
+            w = torch.bmm(a.unsqueeze(-2), self.Abuf[:, :f].mT)  # (b, 1, f): A_jᵀ a
+            out = torch.baddbmm(out.unsqueeze(-2), w, self.S[:, :f], alpha=-1.0).squeeze(-2)
+        return out
+
+    def _Vt_times(self, s: Tensor) -> Tensor:
+        """V_τᵀ s, (b, k)."""
+        out = rmatvec(self._V, s)
+        if self.fill:
+            f = self.fill
+            w = torch.bmm(s.unsqueeze(-2), self.S[:, :f].mT)  # (b, 1, f): S_jᵀ s
+            out = torch.baddbmm(out.unsqueeze(-2), w, self.Abuf[:, :f], alpha=-1.0).squeeze(-2)
+        return out
+
+    def flush(self) -> None:
+        """Apply the held-back updates: V_base ← V_base − Σ_j S_j A_jᵀ."""
+        if self.fill:
+            f = self.fill
+            self._V.baddbmm_(self.S[:, :f].mT, self.Abuf[:, :f], alpha=-1.0)
+            self.fill = 0
+
+    @property
+    def V(self) -> Tensor:
+        self.flush()
+        return self._V
+
+    def evaluate(self) -> None:
+        """f, ∇f and the intermediate quantities at the current θ (see `objective_and_gradient`)."""
+        act, A = self.act, self.A
+        self.z = z = torch.addcmul(self.z0, self.Q, self.u_sq_col, value=-1.0)
+        self.a = a = act.phi(z)
+        self.x = x = self._V_times(a).mul_(self.inv_rk)
+        if self.shared:
+            self.r = r = torch.addmm(self.y, x, A.mT, beta=-1.0)
+            s = r @ A
+        else:
+            self.r = r = torch.baddbmm(self.y.unsqueeze(-1), A, x.unsqueeze(-1), beta=-1.0).squeeze(-1)
+            s = rmatvec(A, r)
+        self.s = s
+        self.loss = torch.linalg.vecdot(r, r).mul_(0.5)
+        da = act.dphi(z) if self.dphi_from_phi is None else self.dphi_from_phi(a)
+        # ∂f/∂V = s aᵀ/√k, ∂f/∂W = q uᵀ/√k with q = (Vᵀ s) ⊙ φ′(z)
+        self.q = q = self._Vt_times(s).mul_(da)
+        self.grad_norm_sq = (torch.linalg.vecdot(s, s) * torch.linalg.vecdot(a, a)
+                             + torch.linalg.vecdot(q, q) * self.u_sq).mul_(self.inv_rk**2)
+
+    def step(self, coef: Tensor, alive: Tensor | None) -> None:
+        """θ ← θ − γ∇f(θ) with coef = γ/√k (b, 1); networks with alive False are left unchanged."""
+        s, a, q = self.s, self.a, self.q
+        if alive is not None:  # zero both factors: a dead network's gradient may hold NaN or inf
+            col = alive[:, None]
+            s, a, q = torch.where(col, s, 0.0), torch.where(col, a, 0.0), torch.where(col, q, 0.0)
+        self.Q.addcmul_(q, coef)
+        if self.rank == 1:
+            self._V.baddbmm_((s * coef).unsqueeze(-1), a.unsqueeze(-2), alpha=-1.0)
+            return
+        torch.mul(s, coef, out=self.S[:, self.fill])
+        self.Abuf[:, self.fill] = a
+        self.fill += 1
+        if self.fill == self.rank:
+            self.flush()
+
+    @property
+    def W(self) -> Tensor:
+        return torch.baddbmm(self.params0.W, self.Q.unsqueeze(-1), self.u.unsqueeze(-2), alpha=-1.0)
+
+    @property
+    def params(self) -> TwoLayerParams:
+        return TwoLayerParams(self.W, self.V)
+
+    def dist0(self) -> Tensor:
+        """‖θ − θ₀‖ with ‖W − W₀‖_F = ‖Q‖‖u‖ (exact for the rank-one sum)."""
+        dV = torch.linalg.vector_norm(self.V - self.params0.V, dim=(1, 2))
+        return (torch.linalg.vecdot(self.Q, self.Q) * self.u_sq + dV.square()).sqrt()
+
+    def healthy(self, max_dist0: float) -> Tensor:
+        """Not diverged, tested exactly: loss ≤ DIVERGENCE_LOSS (False for NaN/inf), θ finite, ‖θ − θ₀‖ ≤
+        max_dist0; shape (b,)."""
+        ok = (self.loss <= DIVERGENCE_LOSS) & torch.isfinite(_max_abs(self.W)) & torch.isfinite(_max_abs(self.V))
+        if math.isfinite(max_dist0):
+            ok = ok & (self.dist0() <= max_dist0)
+        return ok
+
+    def sigma_min(self) -> Tensor:
+        gram = jjt_from_hidden(self.z, self.V, self.u_sq, self.act)
+        return gram_eigenvalues(gram)[..., 0].clamp_min(0).sqrt()
+
+
+# ---------------------------------------------------------------------------------------------------------
+def _kernel_applies(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Activation,
+                    record_sigma_every: int | None) -> bool:
+    ref = params0.W
+    b, n, k, d = params0.b, params0.n, params0.k, params0.d
+    tensors = (A, y, u, params0.W, params0.V)
+    if not _kernel.USE_KERNEL or record_sigma_every is not None or ref.dtype not in _kernel.KERNEL_VARIANTS:
+        return False
+    if any(t.device.type != "cpu" or t.dtype != ref.dtype for t in tensors):
+        return False
+    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        return False
+    from numerics.activations import ACTIVATIONS
+
+    if act.name not in _kernel.KERNEL_ACTIVATIONS or ACTIVATIONS.get(act.name) is not act:
+        return False
+    m = A.shape[-2] if A.dim() in (2, 3) else -1
+    shapes_ok = (A.shape == (m, n) or A.shape == (b, m, n)) and y.shape == (b, m) and u.shape == (b, d)
+    return shapes_ok and k > 0 and n > 0 and _kernel.kernel_library() is not None
+
+
+def _descend_kernel(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Activation, gamma: Tensor,
+                    steps: int, rec: list[int], record_x: bool, max_dist0: float) -> tuple:
+    """Run `_descend` with the fused kernel: returns the records (b, T), step lengths, x records, diverged_at
+    and the final θ. The networks are split in chunks run on `kernel_threads` threads (ctypes releases the GIL,
+    and the networks are independent)."""
+    lib = _kernel.kernel_library()
+    ref = params0.W
+    dtype = ref.dtype
+    b, n, k, d, m = params0.b, params0.n, params0.k, params0.d, A.shape[-2]
+    fn = getattr(lib, f"ipv_gd_train_{_kernel.KERNEL_VARIANTS[dtype]['SFX']}")
+    A_c, y_c, u_c, W0 = A.contiguous(), y.contiguous(), u.contiguous(), params0.W.contiguous()
+    V0t = params0.V.transpose(1, 2).contiguous()
+    Vt = V0t.clone()
+    Q = torch.zeros(b, k, dtype=dtype)
+    z0 = hidden(params0, u).contiguous()
+    u_sq = u.square().sum(dim=-1).contiguous()
+    gamma_c = gamma.contiguous()
+    room = _param_room(dtype) - torch.maximum(_max_abs(params0.W), _max_abs(params0.V))
     if math.isfinite(max_dist0):
-        ok = ok & ((params - params0).norm() <= max_dist0)
-    return ok
+        room = torch.minimum(room, torch.full_like(room, max_dist0))
+    room = room.contiguous()
+    slot = torch.full((steps + 1,), -1, dtype=torch.int64)
+    slot[torch.tensor(rec, dtype=torch.int64)] = torch.arange(len(rec), dtype=torch.int64)
+    T = len(rec)
+    loss, residual, dist0, grad_sq = (torch.full((b, T), math.nan, dtype=dtype) for _ in range(4))
+    x_rec = torch.full((b, T, n), math.nan, dtype=dtype) if record_x else None
+    lengths = torch.full((b, steps), math.nan, dtype=dtype)
+    diverged_at = torch.full((b,), -1, dtype=torch.int64)
+    args = (n, m, k, d, steps, _kernel.KERNEL_ACTIVATIONS[act.name], A_c.data_ptr(), 0 if A_c.dim() == 2 else m * n,
+            y_c.data_ptr(), z0.data_ptr(), u_sq.data_ptr(), gamma_c.data_ptr(), room.data_ptr(), W0.data_ptr(),
+            u_c.data_ptr(), V0t.data_ptr(), Vt.data_ptr(), Q.data_ptr(), slot.data_ptr(), T, loss.data_ptr(),
+            residual.data_ptr(), dist0.data_ptr(), grad_sq.data_ptr(),
+            x_rec.data_ptr() if x_rec is not None else None, lengths.data_ptr(), diverged_at.data_ptr(),
+            DIVERGENCE_LOSS, max_dist0 if math.isfinite(max_dist0) else math.inf, int(math.isfinite(max_dist0)))
 
+    def run(lo: int, hi: int) -> int:
+        return fn(lo, hi, *args)
 
-def _nan_like(ref: Tensor, *shape: int) -> Tensor:
-    return torch.full(shape, math.nan, dtype=ref.dtype, device=ref.device)
+    # threads pay off above ~1 ms of work (about 4·10⁶ multiply-adds)
+    threads = min(_kernel.kernel_threads(), b) if b * n * k * max(steps, 1) >= 1 << 22 else 1
+    if threads == 1:
+        codes = [run(0, b)]
+    else:
+        chunks = min(b, 4 * threads)
+        bounds = [round(i * b / chunks) for i in range(chunks + 1)]
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            codes = list(pool.map(run, bounds[:-1], bounds[1:]))
+    if any(codes):
+        raise MemoryError("the fused GD kernel could not allocate its scratch memory")
+    W = torch.baddbmm(params0.W, Q.unsqueeze(-1), u.unsqueeze(-2), alpha=-1.0)
+    params = TwoLayerParams(W, Vt.transpose(1, 2).contiguous())
+    return loss, residual, dist0, grad_sq, x_rec, lengths, diverged_at, params
 
 
 def _descend(
@@ -138,57 +369,34 @@ def _descend(
     time_per_step: float,
     max_dist0: float,
 ) -> Trajectory:
-    """The shared GD loop: θ_{τ+1} = θ_τ − γ∇f(θ_τ), batched, with freezing of diverged networks."""
+    """The shared GD loop: θ_{τ+1} = θ_τ − γ∇f(θ_τ), batched, with freezing of diverged networks.
+
+    Two engines compute the same iterates and records (up to rounding; tests/test_bench.py compares them):
+
+    - the fused C kernel (`_descend_kernel`), on the CPU when no σ_min is recorded and the activation is a
+      registered one: each network's whole run in one pass over V per step, V held in cache;
+    - the PyTorch loop (`_descend_torch`) otherwise (CUDA, σ_min records, custom activations, no compiler).
+
+    Divergence is tested exactly at every iteration: the cheap test (loss ≤ DIVERGENCE_LOSS, and
+    max|θ₀| + Σ‖θ_{s+1} − θ_s‖ ≤ `_param_room`, which bounds max|θ_τ|; with ``max_dist0``, the path length
+    ≤ max_dist0, which bounds ‖θ_τ − θ₀‖) and, where it fails, a scan of θ. Step lengths are γ‖∇f(θ_τ)‖ from
+    the closed form ‖∇f‖² = (‖s‖²‖a‖² + ‖q‖²‖u‖²)/k (s = Aᵀr, a = φ(z), q = (Vᵀs) ⊙ φ′(z)).
+    """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
     if record_every < 1 or (record_sigma_every is not None and record_sigma_every < 1):
         raise ValueError("record_every and record_sigma_every must be positive")
     ref = params0.W
-    b, n = params0.b, params0.n
     rec = _record_indices(steps, record_every)
-    slot = {tau: j for j, tau in enumerate(rec)}
-    T = len(rec)
-    loss, residual, dist0, grad_sq = (_nan_like(ref, b, T) for _ in range(4))
-    x_rec = _nan_like(ref, b, T, n) if record_x else None
     sig = _record_indices(steps, record_sigma_every) if record_sigma_every is not None else []
-    sig_slot = {tau: j for j, tau in enumerate(sig)}
-    sigma = _nan_like(ref, b, len(sig)) if record_sigma_every is not None else None
-    step_lengths = _nan_like(ref, b, steps)
-    g3 = gamma[:, None, None]
-    nan = torch.tensor(math.nan, dtype=ref.dtype, device=ref.device)
-
-    def record(tau: int, ev: GradientEval, params: TwoLayerParams, mask: Tensor) -> None:
-        if tau in slot:
-            j = slot[tau]
-            loss[:, j] = torch.where(mask, ev.loss, nan)
-            residual[:, j] = torch.where(mask, ev.residual.norm(dim=-1), nan)
-            dist0[:, j] = torch.where(mask, (params - params0).norm(), nan)
-            grad_sq[:, j] = torch.where(mask, ev.grad.norm_sq(), nan)
-            if x_rec is not None:
-                x_rec[:, j] = torch.where(mask[:, None], ev.x, nan)
-        if sigma is not None and tau in sig_slot:
-            sigma[:, sig_slot[tau]] = torch.where(mask, sigma_min_closed_form(params, u, act), nan)
-
-    params = params0
-    ev = objective_and_gradient(A, y, params, u, act)
-    alive = _healthy(ev, params, params0, max_dist0)
-    diverged_at = torch.where(alive, -1, 0).to(torch.int64)
-    record(0, ev, params, torch.ones_like(alive))
-    for tau in range(steps):
-        if tau % 64 == 0 and not bool(alive.any()):
-            break
-        a3 = alive[:, None, None]
-        W_new = torch.where(a3, params.W - g3 * ev.grad.W, params.W)
-        V_new = torch.where(a3, params.V - g3 * ev.grad.V, params.V)
-        candidate = TwoLayerParams(W_new, V_new)
-        step_lengths[:, tau] = torch.where(alive, (candidate - params).norm(), nan)
-        params = candidate
-        ev = objective_and_gradient(A, y, params, u, act)
-        bad = alive & ~_healthy(ev, params, params0, max_dist0)
-        diverged_at = torch.where(bad, tau + 1, diverged_at)
-        was_alive = alive
-        alive = alive & ~bad
-        record(tau + 1, ev, params, was_alive)
+    if _kernel_applies(A, y, params0, u, act, record_sigma_every):
+        loss, residual, dist0, grad_sq, x_rec, lengths, diverged_at, params = _descend_kernel(
+            A, y, params0, u, act, gamma, steps, rec, record_x, max_dist0)
+        sigma = None
+    else:
+        loss, residual, dist0, grad_sq, x_rec, lengths, sigma, diverged_at, params = _descend_torch(
+            A, y, params0, u, act, gamma, steps, rec, sig if record_sigma_every is not None else None, record_x,
+            max_dist0)
     steps_t = torch.tensor(rec, dtype=torch.int64, device=ref.device)
     sig_t = torch.tensor(sig, dtype=torch.int64, device=ref.device) if sigma is not None else None
     return Trajectory(
@@ -198,7 +406,7 @@ def _descend(
         residual=residual,
         dist0=dist0,
         grad_norm_sq=grad_sq,
-        step_lengths=step_lengths,
+        step_lengths=lengths,
         sigma_steps=sig_t,
         sigma_times=sig_t.to(ref.dtype) * time_per_step if sig_t is not None else None,
         sigma_min=sigma,
@@ -208,6 +416,81 @@ def _descend(
         diverged=diverged_at >= 0,
         diverged_at=diverged_at,
     )
+
+
+def _descend_torch(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Activation, gamma: Tensor,
+                   steps: int, rec: list[int], sig: list[int] | None, record_x: bool, max_dist0: float) -> tuple:
+    """`_descend` in PyTorch ops, batched over the networks (any device).
+
+    Per step: two passes over V (V a and Vᵀ s; the rank-one updates are applied every `DEFERRED_RANK` steps,
+    see `_State`) and O(b(k + n + mn)) for the rest. Records are written unmasked, and the entries after
+    ``diverged_at`` are set to NaN at the end.
+    """
+    ref = params0.W
+    b, n = params0.b, params0.n
+    opts = {"dtype": ref.dtype, "device": ref.device}
+    rec_slot = {tau: j for j, tau in enumerate(rec)}
+    sig_slot = {tau: j for j, tau in enumerate(sig)} if sig is not None else {}
+    loss, residual, dist0, grad_sq = (torch.empty(len(rec), b, **opts) for _ in range(4))
+    x_rec = torch.empty(len(rec), b, n, **opts) if record_x else None
+    sigma = torch.empty(len(sig), b, **opts) if sig is not None else None
+    lengths = torch.empty(steps, b, **opts)
+
+    state = _State(A, y, params0, u, act)
+
+    def record(tau: int) -> None:
+        j = rec_slot.get(tau)
+        if j is not None:
+            loss[j] = state.loss
+            residual[j] = torch.linalg.vector_norm(state.r, dim=-1)
+            dist0[j] = state.dist0()
+            grad_sq[j] = state.grad_norm_sq
+            if x_rec is not None:
+                x_rec[j] = state.x
+        if sigma is not None and tau in sig_slot:
+            sigma[sig_slot[tau]] = state.sigma_min()
+
+    state.evaluate()
+    alive = state.healthy(max_dist0)
+    diverged_at = torch.where(alive, -1, 0).to(torch.int64)
+    n_alive = int(alive.sum())
+    # max|θ_τ| ≤ max|θ₀| + ‖θ_τ − θ₀‖ ≤ max|θ₀| + path length: while below `_param_room`, θ_τ is finite
+    room = _param_room(ref.dtype) - torch.maximum(_max_abs(params0.W), _max_abs(params0.V))
+    if math.isfinite(max_dist0):
+        room = torch.minimum(room, torch.full_like(room, max_dist0))
+    path = torch.zeros(b, **opts)
+    coef = (gamma * state.inv_rk)[:, None]
+    record(0)
+    for tau in range(steps):
+        if n_alive == 0:
+            break
+        state.step(coef, None if n_alive == b else alive)
+        step_length = torch.mul(state.grad_norm_sq.sqrt(), gamma, out=lengths[tau])
+        path.add_(step_length)
+        state.evaluate()
+        suspect = alive & ~((state.loss <= DIVERGENCE_LOSS) & (path <= room))
+        if bool(suspect.any()):
+            bad = suspect & ~state.healthy(max_dist0)
+            if bool(bad.any()):
+                diverged_at = torch.where(bad, tau + 1, diverged_at)
+                alive = alive & ~bad
+                n_alive = int(alive.sum())
+        record(tau + 1)
+    # entries recorded after a network diverged (τ > diverged_at; steps τ ≥ diverged_at) become NaN
+    last = torch.where(diverged_at >= 0, diverged_at, steps)
+    keep = torch.tensor(rec, device=ref.device)[:, None] <= last[None, :]
+    taken = torch.arange(steps, device=ref.device)[:, None] < last[None, :]
+
+    def masked(values: Tensor, valid: Tensor) -> Tensor:
+        while valid.dim() < values.dim():
+            valid = valid.unsqueeze(-1)
+        return torch.where(valid, values, math.nan).transpose(0, 1).contiguous()
+
+    if sigma is not None:
+        sigma = masked(sigma, torch.tensor(sig, device=ref.device)[:, None] <= last[None, :])
+    return (masked(loss, keep), masked(residual, keep), masked(dist0, keep), masked(grad_sq, keep),
+            masked(x_rec, keep) if x_rec is not None else None, masked(lengths, taken), sigma, diverged_at,
+            state.params)
 
 
 def _step_sizes(gamma: Scalar, b: int, ref: Tensor) -> Tensor:

@@ -191,14 +191,14 @@ def apply_A(A: Tensor, x: Tensor) -> Tensor:
     """A x for x (b, n): (b, m)."""
     if A.dim() == 2:
         return x @ A.mT
-    return (A @ x.unsqueeze(-1)).squeeze(-1)
+    return matvec(A, x)
 
 
 def A_adjoint(A: Tensor, r: Tensor) -> Tensor:
     """Aᵀ r for r (b, m): (b, n)."""
     if A.dim() == 2:
         return r @ A
-    return (A.mT @ r.unsqueeze(-1)).squeeze(-1)
+    return rmatvec(A, r)
 
 
 def operator_norm(A: Tensor) -> Tensor:
@@ -211,15 +211,30 @@ def operator_norm(A: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------------------------------------
 
 
+# Batched matrix–vector products are written as row vector × transposed matrix, ``bmm(v (b,1,k), M.mT)``:
+# for a row-major M (b, n, k) this runs as one GEMM with good memory access, while ``M @ v.unsqueeze(-1)``
+# and ``M.mT @ v`` take a slow batched-GEMV path (5–20× slower on the CPU for b·n·k ~ 10⁶; see BENCHMARKS.md).
+
+
+def matvec(M: Tensor, v: Tensor) -> Tensor:
+    """M v for M (b, n, k) and v (b, k): (b, n)."""
+    return torch.bmm(v.unsqueeze(-2), M.mT).squeeze(-2)
+
+
+def rmatvec(M: Tensor, v: Tensor) -> Tensor:
+    """Mᵀ v for M (b, n, k) and v (b, n): (b, k)."""
+    return torch.bmm(v.unsqueeze(-2), M).squeeze(-2)
+
+
 def hidden(params: TwoLayerParams, u: Tensor) -> Tensor:
     """Pre-activations z = W u, shape (b, k)."""
-    return (params.W @ u.unsqueeze(-1)).squeeze(-1)
+    return matvec(params.W, u)
 
 
 def forward(params: TwoLayerParams, u: Tensor, act: Activation) -> Tensor:
     """x = g(u, θ) = V φ(W u)/√k, shape (b, n) (01 §4)."""
     a = act.phi(hidden(params, u))
-    return (params.V @ a.unsqueeze(-1)).squeeze(-1) / math.sqrt(params.k)
+    return matvec(params.V, a) / math.sqrt(params.k)
 
 
 def objective(A: Tensor, y: Tensor, params: TwoLayerParams, u: Tensor, act: Activation) -> Tensor:
@@ -249,11 +264,11 @@ def objective_and_gradient(
     rk = math.sqrt(params.k)
     z = hidden(params, u)
     a = act.phi(z)
-    x = (params.V @ a.unsqueeze(-1)).squeeze(-1) / rk
+    x = matvec(params.V, a) / rk
     r = apply_A(A, x) - y
     s = A_adjoint(A, r)
     grad_V = s.unsqueeze(-1) * a.unsqueeze(-2) / rk
-    q = (params.V.mT @ s.unsqueeze(-1)).squeeze(-1) * act.dphi(z)
+    q = rmatvec(params.V, s) * act.dphi(z)
     grad_W = q.unsqueeze(-1) * u.unsqueeze(-2) / rk
     return GradientEval(0.5 * r.square().sum(dim=-1), r, TwoLayerParams(grad_W, grad_V), x)
 
@@ -280,13 +295,13 @@ def hessian_vector_product(
     z = hidden(params, u)
     dz = hidden(direction, u)
     a, da1, da2 = act.phi(z), act.dphi(z), act.d2phi(z)
-    x = (V @ a.unsqueeze(-1)).squeeze(-1) / rk
+    x = matvec(V, a) / rk
     s = A_adjoint(A, apply_A(A, x) - y)
-    Jv = ((V @ (da1 * dz).unsqueeze(-1)).squeeze(-1) + (dV @ a.unsqueeze(-1)).squeeze(-1)) / rk
+    Jv = (matvec(V, da1 * dz) + matvec(dV, a)) / rk
     ds = A_adjoint(A, apply_A(A, Jv))
     hv_V = (ds.unsqueeze(-1) * a.unsqueeze(-2) + s.unsqueeze(-1) * (da1 * dz).unsqueeze(-2)) / rk
-    Vt_s = (V.mT @ s.unsqueeze(-1)).squeeze(-1)
-    coeff = ((V.mT @ ds.unsqueeze(-1)).squeeze(-1) + (dV.mT @ s.unsqueeze(-1)).squeeze(-1)) * da1
+    Vt_s = rmatvec(V, s)
+    coeff = (rmatvec(V, ds) + rmatvec(dV, s)) * da1
     coeff = coeff + Vt_s * da2 * dz
     hv_W = coeff.unsqueeze(-1) * u.unsqueeze(-2) / rk
     return TwoLayerParams(hv_W, hv_V)
@@ -303,21 +318,28 @@ def jjt(params: TwoLayerParams, u: Tensor, act: Activation) -> Tensor:
     From J_g[δW, δV] = (V(φ′(Wu) ⊙ δW u) + δV φ(Wu))/√k: the W-block gives the first term (Σ_j u_j² = ‖u‖²),
     the V-block the second.
     """
-    z = hidden(params, u)
-    Vd = params.V * act.dphi(z).unsqueeze(-2)
-    u_sq = u.square().sum(dim=-1)
+    return jjt_from_hidden(hidden(params, u), params.V, u.square().sum(dim=-1), act)
+
+
+def jjt_from_hidden(z: Tensor, V: Tensor, u_sq: Tensor, act: Activation) -> Tensor:
+    """`jjt` from the pre-activations z = W u (b, k), V (b, n, k) and ‖u‖² (b,) (W itself is not needed)."""
+    Vd = V * act.dphi(z).unsqueeze(-2)
     a_sq = act.phi(z).square().sum(dim=-1)
-    eye = torch.eye(params.n, dtype=params.V.dtype, device=params.V.device)
+    eye = torch.eye(V.shape[-2], dtype=V.dtype, device=V.device)
     gram = u_sq[:, None, None] * (Vd @ Vd.mT) + a_sq[:, None, None] * eye
-    return gram / params.k
+    return gram / V.shape[-1]
 
 
 def jjt_eigenvalues(params: TwoLayerParams, u: Tensor, act: Activation) -> Tensor:
     """Eigenvalues of `jjt` in ascending order, (b, n); a network whose J_g J_gᵀ is not finite (a diverged
     θ) gets a row of NaN instead of making ``eigvalsh`` fail."""
-    gram = jjt(params, u, act)
+    return gram_eigenvalues(jjt(params, u, act))
+
+
+def gram_eigenvalues(gram: Tensor) -> Tensor:
+    """Ascending eigenvalues of symmetric (b, n, n) matrices; NaN rows for the non-finite ones."""
     finite = torch.isfinite(gram).all(dim=-1).all(dim=-1)
-    eye = torch.eye(params.n, dtype=gram.dtype, device=gram.device).expand_as(gram)
+    eye = torch.eye(gram.shape[-1], dtype=gram.dtype, device=gram.device).expand_as(gram)
     eig = torch.linalg.eigvalsh(torch.where(finite[:, None, None], gram, eye))
     return torch.where(finite[:, None], eig, torch.full_like(eig, math.nan))
 
