@@ -85,3 +85,26 @@ def test_a_crashing_claim_is_an_error_verdict_not_a_pass(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "select", lambda only: (broken,))
     (result,) = run_claims("quick", None, "cpu", tmp_path, seed=0)
     assert result.verdict == "error" and result.failed and "boom" in result.details["error"]
+
+
+def test_search_shrinks_a_violation_to_the_smallest_instance(monkeypatch):
+    """A judge that reports a violation exactly when n ≥ 4: the search must find it and shrink it to n = 4."""
+    import torch
+
+    from verify.claims import search
+    from verify.claims._dip import judge_descent
+
+    def judge_failing_from_n4(run, claim_id):
+        j = judge_descent(run, claim_id)
+        j.hypotheses_hold = torch.ones_like(j.hypotheses_hold)
+        j.diverged = torch.full_like(j.diverged, run.instance.spec.n >= 4)
+        return j
+
+    result_id, _, specs, gammas, _ = search.SEARCHES["GD-4/search"]
+    monkeypatch.setitem(search.SEARCHES, "GD-4/search", (result_id, judge_failing_from_n4, specs, gammas, 5))
+    result = search.search("GD-4/search", Context(profile="full", seed=1))
+    assert result.verdict == "violated" and result.failed
+    assert result.details["counterexample"]["spec"]["n"] == 4
+    assert "python -m verify.claims.search GD-4/search" in result.replay
+    spec_json = json.dumps(result.details["counterexample"]["spec"])
+    assert search.replay("GD-4/search", spec_json, result.details["counterexample"]["gamma_factor"])

@@ -21,27 +21,9 @@ from verify.claims._base import Judgement
 from verify.claims._dip import evaluate, judge_descent, judge_early_stopping, judge_flow, judge_recovery
 from verify.claims.gradient_descent import judge_smoothness, judge_step_too_large
 from verify.claims.gradient_flow import judge_width_too_small
+from verify.claims.search import planted_specs
 
 DTYPE = torch.float64
-ACTIVATIONS = ("tanh", "sigmoid", "softplus", "elu")
-
-
-@st.composite
-def planted_specs(draw, injective: bool | None = None, noisy: bool = False, b: int = 3) -> InstanceSpec:
-    """A planted instance: dimensions, activation, conditioning of A, distance of θ* from θ₀, noise, seed."""
-    n = draw(st.integers(2, 8))
-    if injective is None:
-        m = draw(st.integers(1, 10))
-    elif injective:
-        m = draw(st.integers(n, n + 4))
-    else:
-        m = draw(st.integers(1, n - 1)) if n > 1 else 1
-    kappa = 1.0 if min(n, m) == 1 else draw(st.floats(1.0, 4.0))  # one singular value: κ = 1
-    return InstanceSpec(
-        n=n, m=m, d=draw(st.integers(2, 6)), k=draw(st.sampled_from([32, 64, 128, 256])), b=b,
-        activation=draw(st.sampled_from(ACTIVATIONS)), kappa=kappa,
-        planted_radius=draw(st.floats(0.01, 0.3)),
-        noise=draw(st.floats(0.005, 0.05)) if noisy else 0.0, seed=draw(st.integers(0, 2**31 - 1)))
 
 
 def assert_within_bounds(j: Judgement) -> None:

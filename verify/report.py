@@ -52,6 +52,9 @@ def _failing_section(results: list[CheckResult]) -> list[str]:
         lines += [f"### {r.claim}: {r.verdict}", "", f"- replay: `{r.replay}`"]
         if r.details.get("error"):
             lines.append(f"- error: `{r.details['error']}`")
+        if r.details.get("counterexample"):
+            shrunk = json.dumps(r.details["counterexample"])
+            lines.append(f"- smallest counterexample (shrunk by hypothesis): `{shrunk}`")
         for name, ratio in r.details.get("per_check_worst_ratio", {}).items():
             lines.append(f"- {name}: worst observed/bound {_fmt(ratio)}")
         lines.append("")
