@@ -14,6 +14,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import gen
 
 import theory
 from numerics.fixed_point import (
@@ -59,17 +60,8 @@ from numerics.gradient_modes import (
 from numerics.operators import blur_1d, with_condition_number
 from verify import cli
 
+pytestmark = pytest.mark.usefixtures("one_thread")
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny problems: one intra-op thread (extra threads only add overhead, and much more on a shared machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-def gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 def tanh_case(seed=0, n=8, p=3, rho=0.7):

@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import examples
+from conftest import examples, gen
 from hypothesis import event, given, note, settings, target
 from hypothesis import strategies as st
 
@@ -46,17 +46,8 @@ from verify.claims.equilibrium import (
     tanh_layer,
 )
 
+pytestmark = pytest.mark.usefixtures("one_thread")
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny problems: one intra-op thread (extra threads only add overhead, and much more on a shared machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-def gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 def assert_within_bounds(j: Judgement, require_certified: bool = True) -> None:

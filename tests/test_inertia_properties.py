@@ -11,13 +11,12 @@ from __future__ import annotations
 import math
 
 import torch
-from conftest import examples
-from hypothesis import event, given, note, settings, target
+from conftest import assert_within_bounds, examples
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from numerics.inertial import adaptive_inertial, curvature_estimate, default_din_step, igahd_sc
 from numerics.instances import InstanceSpec, build_instance
-from verify.claims._base import Judgement
 from verify.claims.inertia import (
     din_parameters,
     din_run,
@@ -54,18 +53,6 @@ def planted_specs(draw, injective: bool = False, noisy: bool = False, b: int = 2
                         noise=draw(st.floats(0.0005, 0.005)) if noisy else 0.0, seed=draw(st.integers(0, 2**31 - 1)))
 
 
-def assert_within_bounds(j: Judgement) -> None:
-    """Every certified network stays inside every bound and never diverges."""
-    certified = j.hypotheses_hold.bool()
-    event(f"{int(certified.sum())}/{certified.numel()} networks certified")
-    note(f"hypotheses: {j.hypotheses}; details: {j.details}")
-    assert not bool((certified & j.diverged.bool()).any()), "a certified network diverged"
-    for comparison in j.comparisons:
-        ratio = comparison.ratio(certified, DTYPE)
-        if math.isfinite(ratio):
-            target(ratio, label=comparison.name)
-        violated = certified & ~comparison.holds(DTYPE)
-        assert not bool(violated.any()), f"{comparison.name}: violated for networks {violated.nonzero().flatten()}"
 
 
 def _din(spec: InstanceSpec, alpha_factor: float, beta_factor: float, t_final: float, record_x: bool = False):

@@ -11,13 +11,12 @@ from __future__ import annotations
 import math
 
 import torch
-from conftest import examples
-from hypothesis import event, given, note, settings, target
+from conftest import assert_within_bounds, examples
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from numerics.experiments import descent_run
 from numerics.instances import InstanceSpec
-from verify.claims._base import Judgement
 from verify.claims._dip import evaluate, judge_descent, judge_early_stopping, judge_flow, judge_recovery
 from verify.claims.gradient_descent import judge_smoothness, judge_step_too_large
 from verify.claims.gradient_flow import judge_width_too_small
@@ -26,18 +25,6 @@ from verify.claims.search import planted_specs
 DTYPE = torch.float64
 
 
-def assert_within_bounds(j: Judgement) -> None:
-    """Every certified network stays inside every bound and never diverges."""
-    certified = j.hypotheses_hold.bool()
-    event(f"{int(certified.sum())}/{certified.numel()} networks certified")
-    note(f"hypotheses: {j.hypotheses}")
-    assert not bool((certified & j.diverged.bool()).any()), "a certified network diverged"
-    for comparison in j.comparisons:
-        ratio = comparison.ratio(certified, DTYPE)
-        if math.isfinite(ratio):
-            target(ratio, label=comparison.name)
-        violated = certified & ~comparison.holds(DTYPE)
-        assert not bool(violated.any()), f"{comparison.name}: violated for networks {violated.nonzero().flatten()}"
 
 
 @settings(max_examples=examples(3, 8, 100))

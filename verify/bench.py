@@ -362,7 +362,7 @@ def _sympy_evaluate(result, point: dict[str, float]) -> list[float]:
                 progress = True
     for h in result.hypotheses:
         out += [_real(h.lhs.subs(subs)), _real(h.rhs.subs(subs)), _real(h.margin.subs(subs))]
-    out += [_real(sp.sympify(q.expr).subs(subs)) for q in result.conclusions]
+    out += [_real(q.expr.subs(subs)) for q in result.conclusions]
     return out
 
 
