@@ -10,14 +10,14 @@ import math
 import pytest
 import torch
 from conftest import examples
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from numerics import _kernel, trainers
 from numerics.activations import get_activation
 from numerics.tolerance import SWEEP_FLOAT32
 from numerics.trainers import DIVERGENCE_LOSS, gradient_descent, gradient_flow
-from numerics.two_layer import TwoLayerParams, init_two_layer, smoothness_estimate
+from numerics.two_layer import TwoLayerParams, init_two_layer, jacobian_norm, operator_norm, smoothness_estimate
 from verify import bench
 
 F64 = torch.float64
@@ -33,7 +33,11 @@ def problem(seed: int, b: int, n: int, d: int, k: int, m: int, name: str, shared
     net = init_two_layer(b, n, d, k, gen, act)
     A = torch.randn((m, n) if shared else (b, m, n), generator=gen, dtype=F64) / math.sqrt(n)
     y = torch.randn(b, m, generator=gen, dtype=F64)
-    L = smoothness_estimate(A, y, net.params0, net.u, act, iters=30, generator=gen)
+    # The step scale: the larger of ‖∇²f(θ₀)‖ and the Gauss–Newton ‖A‖²‖J₀‖², as `default_flow_step` does. The power
+    # iteration alone can underestimate the curvature (hypothesis found L̂ = 0.036 where ‖A‖²‖J₀‖² = 0.12); the
+    # resulting chaotic run then amplifies the rounding difference of two summation orders past any fixed rtol.
+    L = torch.maximum(smoothness_estimate(A, y, net.params0, net.u, act, iters=30, generator=gen),
+                      operator_norm(A).square() * jacobian_norm(net.params0, net.u, act).square())
     return net, A, y, L, gen
 
 
@@ -64,6 +68,27 @@ def assert_same(a, b, rtol: float, atol: float, upto: int | None = None) -> None
         torch.testing.assert_close(a.params.V, b.params.V, rtol=rtol, atol=atol, equal_nan=True)
 
 
+def assert_same_where_descending(a, b, rtol: float = 1e-9, atol: float = 1e-12) -> None:
+    """`assert_same` on the networks whose run `b` descends at every record.
+
+    Two summation orders agree to rounding only where the run does not amplify rounding. Hypothesis found chaotic
+    runs (the loss jumping between 0.08 and 1.1) where 23 steps grow a 1e-16 difference to 1e-8; an error in either
+    engine's bookkeeping would show on descending runs as well.
+    """
+    descends = (b.loss[:, 1:] <= b.loss[:, :-1] * (1 + 1e-12) + 1e-300).all(dim=1)
+    assume(bool(descends.any()))
+    assert a.steps.tolist() == b.steps.tolist() and a.diverged.tolist() == b.diverged.tolist()
+    for name in (*FIELDS, "sigma_min"):
+        x, y = getattr(a, name), getattr(b, name)
+        if x is None or y is None:
+            assert x is None and y is None, name
+            continue
+        torch.testing.assert_close(x[descends], y[descends], rtol=rtol, atol=atol, equal_nan=True, msg=name)
+    for part in ("W", "V"):
+        torch.testing.assert_close(getattr(a.params, part)[descends], getattr(b.params, part)[descends], rtol=rtol,
+                                   atol=atol)
+
+
 def divergence_invariants(traj, steps: int) -> None:
     """A diverged network: the record at diverged_at is not a healthy value, later records and steps are NaN."""
     rec = traj.steps
@@ -88,13 +113,14 @@ def divergence_invariants(traj, steps: int) -> None:
 @given(seeds, st.integers(1, 5), st.integers(1, 12), st.integers(1, 5), st.integers(1, 70), st.integers(1, 8),
        st.sampled_from(ACTIVATIONS), st.booleans(), st.integers(1, 9), st.floats(0.05, 1.2), st.booleans())
 def test_kernel_matches_torch_loop(seed, b, n, d, k, m, name, shared, record_every, c, record_x):
-    """Stable steps: the fused kernel reproduces the PyTorch loop to rounding (all records, final θ)."""
+    """Stable steps: the fused kernel reproduces the PyTorch loop to rounding (all records, final θ) wherever the run
+    descends (see `assert_same_where_descending`)."""
     net, A, y, L, _ = problem(seed, b, n, d, k, m, name, shared)
     gamma = c / L
     args = (A, y, net.params0, net.u, net.act, gamma, 37)
     kw = {"record_every": record_every, "record_x": record_x}
     fused, loop = run(True, *args, **kw), run(False, *args, **kw)
-    assert_same(fused, loop, rtol=1e-9, atol=1e-12)
+    assert_same_where_descending(fused, loop)
     assert not bool(fused.diverged.any())
 
 
@@ -172,10 +198,7 @@ def test_deferred_updates_match_direct_updates(seed, b, n, d, k, m, name, shared
     net, A, y, L, _ = problem(seed, b, n, d, k, m, name, shared)
     args = (A, y, net.params0, net.u, net.act, c / L, 23)
     kw = {"record_every": record_every, "record_sigma_every": 4, "record_x": True}
-    deferred = run(False, *args, defer=rank, **kw)
-    direct = run(False, *args, defer=1, **kw)
-    assert_same(deferred, direct, rtol=1e-9, atol=1e-12)
-    torch.testing.assert_close(deferred.sigma_min, direct.sigma_min, rtol=1e-9, atol=1e-12)
+    assert_same_where_descending(run(False, *args, defer=rank, **kw), run(False, *args, defer=1, **kw))
 
 
 def test_deferred_updates_with_divergence() -> None:
