@@ -52,7 +52,7 @@ from scipy.integrate import solve_ivp
 from torch import Tensor
 
 from numerics.checkers import compile_expr
-from numerics.trainers import DIVERGENCE_LOSS, Trajectory
+from numerics.trainers import DIVERGENCE_LOSS, Trajectory, per_network_values
 from numerics.two_layer import (
     GradientEval,
     Scalar,
@@ -81,17 +81,6 @@ energy identity below 1e-10 per step even when α and β are small (see `default
 # ---------------------------------------------------------------------------------------------------------
 # Small helpers
 # ---------------------------------------------------------------------------------------------------------
-
-
-def _per_network(value: Scalar, b: int, ref: Tensor, name: str) -> Tensor:
-    t = torch.as_tensor(value, dtype=ref.dtype, device=ref.device)
-    if t.dim() == 0:
-        t = t.expand(b)
-    if t.shape != (b,):
-        raise ValueError(f"{name} must be a float or a ({b},) tensor, got shape {tuple(t.shape)}")
-    if not bool(torch.all(torch.isfinite(t) & (t >= 0))):
-        raise ValueError(f"{name} must be finite and non-negative")
-    return t.clone()
 
 
 def _axpy(x: TwoLayerParams, c: Tensor, y: TwoLayerParams) -> TwoLayerParams:
@@ -134,6 +123,16 @@ def _igahd_coefficients(mu: Tensor, s: Tensor, beta: Tensor) -> tuple[Tensor, Te
                                                                 "gradient_coefficient"))
 
 
+def _evaluate_and_record(rec, k: int, problem: tuple, alive: Tensor, diverged_at: Tensor):
+    """f and ∇f at the new iterate θ_k (problem = (A, y, θ_k, u, act)); a network turning non-finite is flagged at k
+    (a verdict, never a crash) and stops; record k. Returns (evaluation, alive, diverged_at)."""
+    ev = objective_and_gradient(*problem)
+    theta = problem[2]
+    bad = alive & ~_healthy(ev, theta)
+    rec.record(k, ev, theta, alive)
+    return ev, alive & ~bad, torch.where(bad, k, diverged_at)
+
+
 def _healthy(ev: GradientEval, params: TwoLayerParams) -> Tensor:
     return torch.isfinite(ev.loss) & (ev.loss <= DIVERGENCE_LOSS) & params.is_finite()
 
@@ -165,8 +164,8 @@ def default_din_step(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, a
     otherwise dissipate numerically when the damping is weak.
     """
     L_hat = curvature_estimate(A, y, params0, u, act)
-    a = _per_network(alpha, params0.b, L_hat, "alpha")
-    b = _per_network(beta, params0.b, L_hat, "beta")
+    a = per_network_values(alpha, params0.b, L_hat, "alpha")
+    b = per_network_values(beta, params0.b, L_hat, "beta")
     scale = float((a + b * L_hat + L_hat.sqrt()).max())
     if not math.isfinite(scale) or scale <= 0:
         raise ValueError(f"cannot choose a DIN step: scale {scale}")
@@ -254,8 +253,8 @@ def din(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Activatio
     if not (math.isfinite(t_final) and t_final > 0):
         raise ValueError(f"t_final must be positive and finite, got {t_final!r}")
     ref, b = params0.W, params0.b
-    a_t = _per_network(alpha, b, ref, "alpha")
-    b_t = _per_network(beta, b, ref, "beta")
+    a_t = per_network_values(alpha, b, ref, "alpha")
+    b_t = per_network_values(beta, b, ref, "beta")
     if h is None:
         h = default_din_step(A, y, params0, u, act, a_t, b_t)
     if not (math.isfinite(h) and h > 0):
@@ -443,7 +442,7 @@ def igahd_sc(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Acti
     """IGAHD-SC (ACFR Thm 11, IN-B3) with strong-convexity parameter ``mu`` (on the DIP: a PL constant), step ``s``
     and Hessian damping ``beta`` (floats or (b,) tensors), θ_{−1} = θ₀. ``Trajectory.gamma`` holds s."""
     ref, b = params0.W, params0.b
-    mu_t, s_t, beta_t = (_per_network(v, b, ref, n) for v, n in ((mu, "mu"), (s, "s"), (beta, "beta")))
+    mu_t, s_t, beta_t = (per_network_values(v, b, ref, n) for v, n in ((mu, "mu"), (s, "s"), (beta, "beta")))
     momentum, hess, grad_c = _igahd_coefficients(mu_t, s_t, beta_t)
     rec = _Recorder(params0, u, act, steps, record_every, record_sigma_every, record_x)
     theta = prev = params0
@@ -459,12 +458,7 @@ def igahd_sc(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Acti
         new = _where(alive, new, theta)
         rec.step_length(k, new, theta, alive)
         prev, grad_prev, theta = theta, ev.grad, new
-        ev = objective_and_gradient(A, y, theta, u, act)
-        bad = alive & ~_healthy(ev, theta)
-        diverged_at = torch.where(bad, k + 1, diverged_at)
-        was_alive = alive
-        alive = alive & ~bad
-        rec.record(k + 1, ev, theta, was_alive)
+        ev, alive, diverged_at = _evaluate_and_record(rec, k + 1, (A, y, theta, u, act), alive, diverged_at)
     return rec.trajectory(theta, s_t, diverged_at)
 
 
@@ -502,10 +496,10 @@ def adaptive_inertial(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, 
     if not (0 < c < 1 and 0 < shrink < 1 and grow >= 1):
         raise ValueError("need 0 < c < 1, 0 < shrink < 1 and grow >= 1")
     ref, b = params0.W, params0.b
-    mu_t = _per_network(mu, b, ref, "mu")
-    mu_hat_t = mu_t if mu_hat is None else _per_network(mu_hat, b, ref, "mu_hat")
-    s = _per_network(s0, b, ref, "s0")
-    beta_t = _per_network(beta, b, ref, "beta")
+    mu_t = per_network_values(mu, b, ref, "mu")
+    mu_hat_t = mu_t if mu_hat is None else per_network_values(mu_hat, b, ref, "mu_hat")
+    s = per_network_values(s0, b, ref, "s0")
+    beta_t = per_network_values(beta, b, ref, "beta")
     if not bool((mu_t > 0).all() and (s > 0).all()):
         raise ValueError("mu and s0 must be positive")
     s_first = s.clone()
@@ -591,7 +585,8 @@ def inna(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Activati
     ψ₀ = (1 − αβ)θ₀ (θ̇(0) = −β∇f(θ₀)).
     """
     ref, b = params0.W, params0.b
-    a_t, b_t, g_t = (_per_network(v, b, ref, n) for v, n in ((alpha, "alpha"), (beta, "beta"), (gamma, "gamma")))
+    a_t, b_t, g_t = (per_network_values(v, b, ref, n)
+                     for v, n in ((alpha, "alpha"), (beta, "beta"), (gamma, "gamma")))
     if not bool((b_t > 0).all()):
         raise ValueError("INNA needs beta > 0")
     psi = initial_psi(params0, objective_and_gradient(A, y, params0, u, act).grad, a_t, b_t, init)
@@ -612,12 +607,7 @@ def inna(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Activati
         new, psi = _where(alive, new, theta), _where(alive, new_psi, psi)
         rec.step_length(k, new, theta, alive)
         theta = new
-        ev = objective_and_gradient(A, y, theta, u, act)
-        bad = alive & ~_healthy(ev, theta)
-        diverged_at = torch.where(bad, k + 1, diverged_at)
-        was_alive = alive
-        alive = alive & ~bad
-        rec.record(k + 1, ev, theta, was_alive)
+        ev, alive, diverged_at = _evaluate_and_record(rec, k + 1, (A, y, theta, u, act), alive, diverged_at)
     return rec.trajectory(theta, g_t, diverged_at)
 
 

@@ -493,15 +493,16 @@ def _descend_torch(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act
             state.params)
 
 
-def _step_sizes(gamma: Scalar, b: int, ref: Tensor) -> Tensor:
-    g = torch.as_tensor(gamma, dtype=ref.dtype, device=ref.device)
-    if g.dim() == 0:
-        g = g.expand(b)
-    if g.shape != (b,):
-        raise ValueError(f"gamma must be a float or a ({b},) tensor, got shape {tuple(g.shape)}")
-    if not bool(torch.all(torch.isfinite(g) & (g >= 0))):
-        raise ValueError("step sizes must be finite and non-negative")
-    return g.clone()
+def per_network_values(value: Scalar, b: int, ref: Tensor, name: str = "gamma") -> Tensor:
+    """A float or a (b,) tensor as a (b,) tensor like `ref`; finite and non-negative (steps, dampings, …)."""
+    t = torch.as_tensor(value, dtype=ref.dtype, device=ref.device)
+    if t.dim() == 0:
+        t = t.expand(b)
+    if t.shape != (b,):
+        raise ValueError(f"{name} must be a float or a ({b},) tensor, got shape {tuple(t.shape)}")
+    if not bool(torch.all(torch.isfinite(t) & (t >= 0))):
+        raise ValueError(f"{name} must be finite and non-negative")
+    return t.clone()
 
 
 def gradient_descent(
@@ -529,7 +530,7 @@ def gradient_descent(
     GD-4 item 2 can be checked between recorded iterations in its telescoped form
     f(θ_{τ'}) ≤ f(θ_τ) − (1 − γL/2)/γ · Σ_{τ≤s<τ'} ‖θ_{s+1} − θ_s‖².
     """
-    gamma_b = _step_sizes(gamma, params0.b, params0.W)
+    gamma_b = per_network_values(gamma, params0.b, params0.W)
     return _descend(A, y, params0, u, act, gamma_b, steps, record_every, record_sigma_every, record_x, 1.0,
                     max_dist0)
 
@@ -590,7 +591,7 @@ def gradient_flow(
     h = t_final / steps
     record_every = max(1, steps // max(1, n_records))
     sigma_every = None if n_sigma_records is None else max(1, steps // max(1, n_sigma_records))
-    gamma_b = _step_sizes(h, params0.b, params0.W)
+    gamma_b = per_network_values(h, params0.b, params0.W, "h")
     return _descend(A, y, params0, u, act, gamma_b, steps, record_every, sigma_every, record_x, h, max_dist0)
 
 
