@@ -13,7 +13,7 @@ from theory import Provenance
 from theory._proofs import holds_on_grid, identical, increasing, nonnegative, positive
 
 ROOT = Path(__file__).resolve().parents[1]
-SELF_CHECKS = [(r.id, c) for r in theory.results() for c in r.self_checks]
+SELF_CHECKS = [(r, c) for r in theory.results() for c in r.self_checks]
 
 
 def test_catalogue_covers_the_gradient_flow_and_descent_notes():
@@ -51,10 +51,10 @@ def test_siblings_point_both_ways():
             assert theory.get(result.sibling).sibling == result.id
 
 
-@pytest.mark.parametrize("result_id,check", SELF_CHECKS, ids=[f"{i}:{c.claim[:40]}" for i, c in SELF_CHECKS])
-def test_self_check(result_id, check):
+@pytest.mark.parametrize("result,check", SELF_CHECKS, ids=[f"{r.id}:{c.claim[:40]}" for r, c in SELF_CHECKS])
+def test_self_check(result, check):
     assert check.method in ("symbolic", "grid")
-    assert check.check() is True, f"{result_id}: {check.claim}"
+    assert check.verify(result) is True, f"{result.id}: {check.claim}"
 
 
 x, y = sp.symbols("x y", positive=True)

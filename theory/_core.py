@@ -7,6 +7,7 @@ Names (`Sym.name`) are the ASCII spellings accepted on the command line.
 from __future__ import annotations
 
 import enum
+import inspect
 import math
 import textwrap
 from collections.abc import Callable
@@ -129,12 +130,24 @@ class Quantity:
 class SelfCheck:
     """A claim about the encoding that SymPy proves (`method="symbolic"`) or checks on a grid.
 
-    `check()` returns True when the claim is verified; it must be able to return False.
+    `check(result)` receives the record it belongs to and returns True when the claim is verified about that
+    record's own definitions, conclusions and hypotheses (read by name: `result.expr("nu_1")`), so that a changed
+    record fails its self-checks (the mutation test, `theory._mutation`, holds every record to this). It must be
+    able to return False; an exception counts as "not verified".
     """
 
     claim: str
-    check: Callable[[], bool]
+    check: Callable[[Result], bool]
     method: str = "symbolic"
+
+    def verify(self, result: Result) -> bool:
+        """True only when the check returns True for `result`."""
+        try:
+            if not inspect.signature(self.check).parameters:  # TRANSITIONAL: a check that does not read its record
+                return self.check() is True
+            return self.check(result) is True
+        except Exception:  # noqa: BLE001 - a check that cannot run has not verified anything
+            return False
 
 
 @dataclass(frozen=True)
@@ -156,6 +169,13 @@ class Result:
     variant: str = ""
     sibling: str | None = None
     self_checks: tuple[SelfCheck, ...] = field(default=(), compare=False)
+    assumed_inputs: tuple[tuple[str, str], ...] = ()
+    """(symbol name, what a user asserts by giving it): inputs that stand for a property no number can show (L is
+    a Lipschitz constant of ∇f on the ball, ...). When such a value is given rather than derived, every verdict
+    says that it holds only under that assertion."""
+    equivalent_mutants: tuple[tuple[str, str, str], ...] = field(default=(), compare=False)
+    """(quantity name, mutation operator, one-line reason) for mutants no check can kill because they do not
+    change what the record means (see `theory._mutation`)."""
 
     def __post_init__(self) -> None:
         self._validate()
@@ -175,6 +195,25 @@ class Result:
             if d.name not in names:
                 raise ValueError(f"{self.id}: definition {d.name} is not a declared symbol")
 
+    def definition(self, name: str) -> sp.Expr:
+        """The expression of the definition `name` (KeyError if there is none)."""
+        return _named(self.definitions, name, self.id, "definition").expr
+
+    def conclusion(self, name: str) -> sp.Expr:
+        """The expression of the conclusion `name` (KeyError if there is none)."""
+        return _named(self.conclusions, name, self.id, "conclusion").expr
+
+    def expr(self, name: str) -> sp.Expr:
+        """The expression of the definition or conclusion `name`."""
+        for item in (*self.definitions, *self.conclusions):
+            if item.name == name:
+                return item.expr
+        raise KeyError(f"{self.id} has no definition or conclusion {name!r}")
+
+    def hypothesis(self, name: str) -> Hypothesis:
+        """The hypothesis `name` (KeyError if there is none)."""
+        return _named(self.hypotheses, name, self.id, "hypothesis")
+
     def symbol(self, name: str) -> Sym:
         for s in self.symbols:
             if s.name == name:
@@ -184,6 +223,13 @@ class Result:
     @property
     def derived_here(self) -> bool:
         return self.provenance is Provenance.DERIVED
+
+
+def _named(items, name: str, result_id: str, kind: str):
+    for item in items:
+        if item.name == name:
+            return item
+    raise KeyError(f"{result_id} has no {kind} {name!r}")
 
 
 def _bullets(lines) -> str:

@@ -28,9 +28,11 @@ def _factor_radicands(expr):
 
 _SIMPLIFIERS = (
     sp.simplify,
-    lambda e: sp.simplify(sp.expand(sp.powsimp(e, force=True))),
+    lambda e: sp.simplify(sp.expand(sp.powsimp(e))),
     lambda e: sp.simplify(_factor_radicands(e)),
 )
+"""Every rewrite is valid under the symbols' assumptions only: no `force=True`, which would accept
+√(xy) = √x·√y for real x, y."""
 
 
 def _is_zero(expr) -> bool:

@@ -14,7 +14,7 @@ def _symbolic_claim(result) -> Claim:
 
     def run(ctx: Context) -> CheckResult:
         started = time.perf_counter()
-        outcomes = {check.claim: check.check() for check in result.self_checks}
+        outcomes = {check.claim: check.verify(result) for check in result.self_checks}
         failed = [claim for claim, ok in outcomes.items() if not ok]
         return CheckResult(claim=claim_id, result_id=result.id, verdict="violated" if failed else "holds",
                            instances=len(outcomes), seed=ctx.seed, device="cpu", dtype="symbolic",
