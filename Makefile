@@ -25,7 +25,7 @@ verify: install
 	$(PY) -m verify verify --profile $(PROFILE) --device $(DEVICE) --out $(OUT)
 
 bench: install
-	$(PY) -m verify.bench --device $(DEVICE)
+	$(PY) -m benchmarks.bench --device $(DEVICE)
 
 lint: install
 	$(PY) -m ruff check .

@@ -1,4 +1,4 @@
-"""Tests of the speed work (issue 6): the fused GD kernel and the deferred-update PyTorch loop compute what the
+"""Tests of the speed work: the fused GD kernel and the deferred-update PyTorch loop compute what the
 plain batched loop computes (records, divergence verdicts, final θ), the float32 fast path agrees with float64
 within `tolerance.SWEEP_FLOAT32`, and the benchmark suite runs end to end on tiny sizes."""
 
@@ -18,7 +18,7 @@ from numerics.activations import get_activation
 from numerics.tolerance import SWEEP_FLOAT32
 from numerics.trainers import DIVERGENCE_LOSS, gradient_descent, gradient_flow
 from numerics.two_layer import TwoLayerParams, init_two_layer, jacobian_norm, operator_norm, smoothness_estimate
-from verify import bench
+from benchmarks import bench, engine
 
 F64 = torch.float64
 ACTIVATIONS = ["tanh", "sigmoid", "softplus", "elu"]
@@ -238,7 +238,7 @@ def test_float32_fast_path_agrees_with_float64(kernel: bool, name: str) -> None:
     if kernel and not _kernel.kernel_available():
         pytest.skip("no C compiler")
     for b, n, m, d, k, steps in ((6, 16, 8, 4, 64, 400), (4, 6, 8, 5, 128, 400)):
-        A, y, params0, u, _, gamma = bench._sweep_problem(b, n, m, d, k, "cpu", F64)
+        A, y, params0, u, _, gamma = engine._sweep_problem(b, n, m, d, k, "cpu", F64)
         act = get_activation(name)
         f = {"dtype": torch.float32}
         ref = run(kernel, A, y, params0, u, act, gamma, steps, record_every=steps)
@@ -298,5 +298,5 @@ def test_bench_rejects_bad_arguments(capsys) -> None:
 
 
 def test_fitted_slope() -> None:
-    assert bench._slope([1, 2, 4, 8], [3, 6, 12, 24]) == pytest.approx(1.0)
-    assert bench._slope([1, 10, 100], [5, 5, 5]) == pytest.approx(0.0, abs=1e-12)
+    assert engine._slope([1, 2, 4, 8], [3, 6, 12, 24]) == pytest.approx(1.0)
+    assert engine._slope([1, 10, 100], [5, 5, 5]) == pytest.approx(0.0, abs=1e-12)

@@ -1,0 +1,1 @@
+"""`make bench`: the benchmark suite (not installed with the package)."""
