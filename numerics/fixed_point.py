@@ -1,20 +1,22 @@
-"""Fixed-point layers for learning at equilibrium (../shared/theory/04): operators, priors, a small denoiser, the
-fixed-point solver and contraction estimates.
+"""Fixed-point layers for learning at equilibrium (DEQ / JFB, catalogue results JFB-*): operators, priors, a small
+denoiser, the damped wrapper, the fixed-point solver and contraction estimates.
 
 Every operator is a layer x ↦ T(x, θ) acting row-wise on a batch x of shape (b, n) with one flat parameter vector θ
 of shape (p,) shared by the batch; the batch is one stacked system (ℝ^{bn}), so ∂_xT is block diagonal and
 ∂_θT is the (bn × p) stacked matrix. Layers:
 
-- `TanhLayer`: T(x, θ) = tanh(Wx + Uθ + c), the test problem of 04 §8.3, with certified constants ρ₀ = ‖W‖,
+- `TanhLayer`: T(x, θ) = tanh(Wx + Uθ + c), a random contractive test problem, with certified constants ρ₀ = ‖W‖,
   L_θ = ‖U‖, L_A = c′ρ₀², L_B = c′ρ₀‖U‖ (c′ = max|(sech²)′| = 4/(3√3));
 - `ForwardBackward`: T(x, θ) = prox_{τλg}(x − τAᵀ(Ax − y)) for a linear inverse problem, θ = (log τ, log λ, prior
   parameters), positivity through exp as in the authors' code; priors ℓ1 (soft threshold), weighted ℓ1 (weights
   e^{w_j} per coordinate or per group), Tikhonov ½‖x‖² and Huber;
 - `PnPForwardBackward`: T(x, θ) = D_σ(x − τAᵀ(Ax − y)) with `FrameDenoiser`, a tied-weight one-hidden-layer network
   D_σ(z) = ℓ·Wᵀ s_σ(Wz), W = V/‖V‖₂ (spectral normalisation), s_σ(u) = u − σ tanh(u/σ) (a smooth soft threshold,
-  slope in [0, 1)), so Lip(D_σ) ≤ ℓ: ℓ ≤ 1 keeps the FB contraction, ℓ > 1 breaks it on purpose.
+  slope in [0, 1)), so Lip(D_σ) ≤ ℓ: ℓ ≤ 1 keeps the FB contraction, ℓ > 1 breaks it on purpose;
+- `Damped`: T_τ(x, θ) = (1 − τ)x + τT(x, θ) around any layer (torchdeq's damping `tau`), certified by JFB-8.
 
-Contraction factors (`contraction_factor`): analytic for FB and PnP (JFB-7, evaluated by the catalogue's checker),
+Contraction factors (`contraction_factor`) are Lipschitz constants (operator norms), never spectral radii: analytic
+for FB and PnP (JFB-7, evaluated by the catalogue's checker), damped layers (JFB-8),
 certified for the tanh layer, and otherwise a power-iteration estimate of ‖∂_xT(x)‖₂ at sample points (a lower
 estimate of Lip(T)); exact norms from dense Jacobians on small problems. Fixed-point residual traces come with every
 solve (`FixedPointResult.residuals`). Every random draw uses an explicit generator.
@@ -62,7 +64,7 @@ def orthogonal(size: int, generator: torch.Generator) -> torch.Tensor:
 
 @dataclass
 class TanhLayer:
-    """T(x, θ) = tanh(Wx + Uθ + c): the random contractive test problem of 04 §8.3 (‖W‖₂ = ρ₀ < 1)."""
+    """T(x, θ) = tanh(Wx + Uθ + c): a random contractive test problem (‖W‖₂ = ρ₀ < 1)."""
 
     W: torch.Tensor  # (n, n)
     U: torch.Tensor  # (n, p)
@@ -81,7 +83,7 @@ class TanhLayer:
         return torch.tanh(x @ self.W.T + theta @ self.U.T + self.bias)
 
     def certified_constants(self) -> dict[str, float]:
-        """Global constants of one layer (04 A1–A2, per layer): ρ₀, L_θ, L_A, L_B.
+        """Global constants of one layer (JFB-4's assumptions, per layer): ρ₀, L_θ, L_A, L_B.
 
         A(x) = diag(sech²(z))W and B(x) = diag(sech²(z))U with z = Wx + Uθ + c, and sech² is c′-Lipschitz, so
         ‖A(x) − A(x′)‖ ≤ c′‖W(x − x′)‖‖W‖ ≤ c′ρ₀²‖x − x′‖ and likewise L_B = c′ρ₀‖U‖.
@@ -115,6 +117,7 @@ class L1Prior:
 
     name = "l1"
     n_params = 0
+    strong_convexity = 0.0
 
     def prox(self, z: torch.Tensor, t: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
         return torch.sign(z) * torch.relu(z.abs() - t)
@@ -127,6 +130,7 @@ class WeightedL1Prior:
     """g(x) = Σ_i e^{w_{G(i)}}|x_i| with one log-weight per group (per coordinate when `groups` is None)."""
 
     name = "weighted_l1"
+    strong_convexity = 0.0
 
     def __init__(self, n: int, groups: torch.Tensor | None = None):
         self.groups = torch.arange(n) if groups is None else torch.as_tensor(groups, dtype=torch.long)
@@ -145,10 +149,12 @@ class WeightedL1Prior:
 
 
 class TikhonovPrior:
-    """g(x) = ½‖x‖²: prox_{t g}(z) = z/(1 + t). Smooth, so the FB layer is affine in x."""
+    """g(x) = ½‖x‖²: prox_{t g}(z) = z/(1 + t). Smooth and 1-strongly convex, so the FB layer is affine in x and
+    λg is λ-strongly convex (JFB-7's λ_sc = λ)."""
 
     name = "tikhonov"
     n_params = 0
+    strong_convexity = 1.0
 
     def prox(self, z: torch.Tensor, t: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
         return z / (1 + t)
@@ -165,6 +171,7 @@ class HuberPrior:
 
     name = "huber"
     n_params = 0
+    strong_convexity = 0.0
 
     def __init__(self, delta: float = 0.1):
         if not delta > 0:
@@ -227,9 +234,11 @@ class _LinearProblem:
         return self.y.clone() if self.matrix.shape[0] == self.matrix.shape[1] else self.aty.clone()
 
 
-def fb_contraction(tau: float, mu: float, L: float) -> float:
-    """ρ_FB = max(|1 − τμ|, |1 − τL|), evaluated by the JFB-7 checker (never restated here)."""
-    ev = checker("JFB-7").evaluate({"tau_FB": float(tau), "mu_FB": float(mu), "L_FB": float(L)})
+def fb_contraction(tau: float, mu: float, L: float, lambda_sc: float = 0.0) -> float:
+    """ρ_FB = max(|1 − τμ|, |1 − τL|)/(1 + τλ_sc), evaluated by the JFB-7 checker (never restated here); λ_sc is the
+    strong-convexity modulus of the prior term (0: only convex)."""
+    ev = checker("JFB-7").evaluate({"tau_FB": float(tau), "mu_FB": float(mu), "L_FB": float(L),
+                                    "lambda_sc": float(lambda_sc)})
     return float(ev.conclusions["rho_FB_value"])
 
 
@@ -257,10 +266,14 @@ class ForwardBackward(_LinearProblem):
         tau, lam = torch.exp(theta[0]), torch.exp(theta[1])
         return self.prior.prox(self.gradient_step(x, tau), tau * lam, theta[2:])
 
+    def strong_convexity(self, theta: torch.Tensor) -> float:
+        """λ_sc of the prior term λg: λ times the modulus of g (0 for ℓ1, weighted ℓ1 and Huber)."""
+        return math.exp(float(theta[1])) * self.prior.strong_convexity
+
     def contraction(self, theta: torch.Tensor) -> float:
-        """Certified Lip(T) ≤ ρ_FB(τ) (JFB-7; the prox of a convex g is nonexpansive)."""
+        """Certified Lip(T) ≤ ρ_FB(τ, λ_sc) (JFB-7; the prox of a λ_sc-strongly convex g is 1/(1 + τλ_sc)-Lipschitz)."""
         mu, L = self.spectrum()
-        return fb_contraction(math.exp(float(theta[0])), mu, L)
+        return fb_contraction(math.exp(float(theta[0])), mu, L, self.strong_convexity(theta))
 
 
 class FrameDenoiser:
@@ -285,7 +298,7 @@ class FrameDenoiser:
 
 
 class PnPForwardBackward(_LinearProblem):
-    """T(x, θ) = D_σ(x − τAᵀ(Ax − y)), θ = (log τ, log σ[, vec V]) (04 §5, application 2, with a tiny denoiser)."""
+    """T(x, θ) = D_σ(x − τAᵀ(Ax − y)), θ = (log τ, log σ[, vec V]) (plug-and-play FB with a tiny denoiser)."""
 
     def __init__(self, matrix: torch.Tensor, y: torch.Tensor, denoiser: FrameDenoiser, tau: float = 1.0,
                  sigma: float = 0.1, learn_frame: bool = False):
@@ -310,6 +323,41 @@ class PnPForwardBackward(_LinearProblem):
         """Certified Lip(T) ≤ Lip(D)·ρ_FB(τ) = ℓ·ρ_FB (composition of Lipschitz maps)."""
         mu, L = self.spectrum()
         return self.denoiser.lip * fb_contraction(math.exp(float(theta[0])), mu, L)
+
+
+def damped_contraction(rho_0: float, tau: float) -> float:
+    """ρ_τ = 1 − τ(1 − ρ₀), a Lipschitz constant of (1 − τ)I + τT, evaluated by the JFB-8 checker."""
+    ev = checker("JFB-8").evaluate({"rho_0": float(rho_0), "tau_damp": float(tau)})
+    return float(ev.conclusions["rho_damped"])
+
+
+class Damped:
+    """T_τ(x, θ) = (1 − τ)x + τT(x, θ), τ ∈ ]0, 1] (torchdeq's damping `tau`): same fixed points, same DEQ gradient,
+    but K tracked steps give torchdeq's damped phantom gradient (JFB-8), not JFB-2's."""
+
+    def __init__(self, layer, tau: float):
+        if not 0 < tau <= 1:
+            raise ValueError(f"damping must lie in ]0, 1], got {tau}")
+        self.layer, self.tau = layer, float(tau)
+        self.theta0 = layer.theta0
+
+    def __getattr__(self, name):  # n, p, names, x_init, y, spectrum… of the wrapped layer
+        if name in ("layer", "certified_constants"):  # the undamped layer's constants are not T_τ's
+            raise AttributeError(name)
+        return getattr(self.layer, name)
+
+    def __call__(self, x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+        return (1 - self.tau) * x + self.tau * self.layer(x, theta)
+
+    def layer_contraction(self, theta: torch.Tensor) -> float:
+        """The undamped layer's certified Lipschitz constant ρ₀."""
+        if hasattr(self.layer, "contraction"):
+            return float(self.layer.contraction(theta))
+        return float(self.layer.certified_constants()["rho_0"])
+
+    def contraction(self, theta: torch.Tensor) -> float:
+        """Certified Lip(T_τ) ≤ 1 − τ(1 − ρ₀) (JFB-8)."""
+        return damped_contraction(self.layer_contraction(theta), self.tau)
 
 
 # ------------------------------------------------------------------------------------------------ fixed-point solver

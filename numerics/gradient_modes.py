@@ -1,4 +1,4 @@
-"""Hypergradients at equilibrium (../shared/theory/04 §2, §4) and the bilevel outer loop.
+"""Hypergradients at equilibrium (DEQ, JFB, truncated and restarted AD) and the bilevel outer loop.
 
 For a layer T (see `numerics.fixed_point`), x*(θ) = T(x*(θ), θ) and an inner loss ℓ, the hypergradient of
 θ ↦ ℓ(x*(θ)) is estimated by five modes (torchdeq's names in brackets):
@@ -6,10 +6,11 @@ For a layer T (see `numerics.fixed_point`), x*(θ) = T(x*(θ), θ) and an inner 
 - "ift"       exact DEQ [torchdeq `ift=True`]: g = Bᵀw with w = Aᵀw + v, A = ∂_xT(x*), B = ∂_θT(x*), v = ∇ℓ(x*);
               w from a float64 linear solve (small problems) or the adjoint fixed point w ← Aᵀw + v (VJPs);
 - "jfb"       Jacobian-free backprop [torchdeq `grad=1`]: g = Bᵀv (one tracked layer from the detached x*);
-- "grad=K"    K-step JFB by AD from the detached x* [torchdeq `grad=K`, phantom gradient with damping 1]:
+- "grad=K"    K-step JFB by AD from the detached x* [torchdeq `grad=K`, phantom gradient with damping 1;
+              wrap the layer in `numerics.fixed_point.Damped` for torchdeq's damping τ < 1, JFB-8]:
               g = J_Kᵀ∇ℓ(Φ_K(x*)), J_K = Σ_{j<K} AʲB (JFB-2);
 - "unrolled"  truncated unrolled AD from x₀ (no equilibrium): K tracked layers from x₀ (JFB-4);
-- "restarted" restarted JFB as in the authors' code (04 §4): T blocks of K layers under no_grad from x_init, then
+- "restarted" restarted JFB as in the authors' code (JFB-5): T blocks of K layers under no_grad from x_init, then
               one K-layer block with autograd from the detached output (JFB-5); T = 0 is "unrolled" from x_init.
 
 Each call returns a `Hypergradient` with the gradient, the output point, the loss there and the wall time (forward
@@ -161,7 +162,7 @@ def restart(op, theta: torch.Tensor, x_init: torch.Tensor, K: int, T_blocks: int
 
 
 def restarted_gradient(op, theta, x_init, loss_fn, K: int, T_blocks: int) -> Hypergradient:
-    """Restarted JFB (04 §4): T no-grad blocks of K layers from x_init, then K tracked layers from the detached
+    """Restarted JFB (JFB-5): T no-grad blocks of K layers from x_init, then K tracked layers from the detached
     output; g_R = J_K(x̂)ᵀ∇ℓ(Φ_K(x̂)) (JFB-5)."""
     started = time.perf_counter()
     x_hat = restart(op, theta, x_init, K, T_blocks)

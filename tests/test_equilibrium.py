@@ -391,7 +391,7 @@ def bound(*args):
 
 
 def test_every_jfb_result_is_listed_shown_and_answered():
-    ids = [f"JFB-{i}" for i in range(1, 8)]
+    ids = [f"JFB-{i}" for i in range(1, 9)]
     assert set(ids) <= set(theory.ids())
     code, out, _ = run_cli(["list"])
     assert code == 0 and all(f"\n{i} " in out for i in ids)
@@ -406,7 +406,7 @@ def test_provenance_labels_are_kept():
     for i in range(1, 6):
         r = theory.get(f"JFB-{i}")
         assert r.provenance is theory.Provenance.DERIVED and "UNCONFIRMED vs paper" in r.variant and r.unconfirmed
-    assert "not from the paper" in theory.get("JFB-6").variant and "not from the paper" in theory.get("JFB-7").variant
+    assert all("not from the paper" in theory.get(f"JFB-{i}").variant for i in (6, 7, 8))
     assert any("single layer" in c for c in theory.get("JFB-4").choices)
 
 
@@ -441,9 +441,24 @@ def test_jfb7_gives_rho_from_tau_mu_l():
     assert data["inputs"]["rho_FB"]["value"] == pytest.approx(max(abs(1 - 0.1), abs(1 - 0.5)))
     data = bound("JFB-7", "tau_FB=2.5", "mu_FB=0.1", "L_FB=1")
     assert data["conclusions"]["rho_FB_value"]["value"] == pytest.approx(1.5)
-    assert data["all_hypotheses_hold"] is False and data["binding"] == "tau_FB*L_FB<2"
+    assert data["all_hypotheses_hold"] is False and data["binding"] == "tau_FB*(L_FB-lambda_sc)<2"
     data = bound("JFB-7", "tau_FB=1", "mu_FB=0", "L_FB=1")
-    assert data["conclusions"]["rho_FB_value"]["value"] == pytest.approx(1.0) and data["binding"] == "mu_FB>0"
+    assert data["conclusions"]["rho_FB_value"]["value"] == pytest.approx(1.0)
+    assert data["binding"] == "mu_FB+lambda_sc>0"
+
+
+def test_jfb7_strongly_convex_prior_contracts_a_non_injective_operator():
+    """μ = 0 (inpainting, blur) with a λ_sc-strongly convex prior: ρ_FB = max(1, |1 − τL|)/(1 + τλ_sc) < 1."""
+    data = bound("JFB-7", "tau_FB=1", "mu_FB=0", "L_FB=1", "lambda_sc=0.5")
+    assert data["conclusions"]["rho_FB_value"]["value"] == pytest.approx(1 / 1.5)
+    assert data["all_hypotheses_hold"] is True
+    data = bound("JFB-7", "tau_FB=2.5", "mu_FB=0", "L_FB=1", "lambda_sc=0.5")  # τL > 2, still τ(L − λ_sc) < 2
+    assert data["conclusions"]["rho_FB_value"]["value"] == pytest.approx(1.5 / 2.25)
+    assert data["all_hypotheses_hold"] is True
+    data = bound("JFB-7", "tau_FB=1", "mu_FB=0.2", "L_FB=1", "lambda_sc=0.3")
+    assert data["conclusions"]["tau_opt"]["value"] == pytest.approx(2 / 1.2)
+    assert data["conclusions"]["rho_opt"]["value"] == pytest.approx(0.8 / 1.8)
+    assert data["conclusions"]["tau_max"]["value"] == pytest.approx(2 / 0.7)
 
 
 @pytest.mark.parametrize("argv", [["JFB-1", "rho=1"], ["JFB-1", "rho=1.5", "B_norm=1"], ["JFB-3", "rho=2"],
@@ -475,10 +490,10 @@ def test_every_jfb_result_has_a_numeric_claim():
     kinds = {}
     for c in all_claims():
         kinds.setdefault(c.result_id, set()).add(c.kind)
-    for i in range(1, 8):
+    for i in range(1, 9):
         assert "symbolic" in kinds[f"JFB-{i}"]
         assert kinds[f"JFB-{i}"] - {"symbolic"}, f"JFB-{i} has no numeric claim"
-    assert "negative control" in kinds["JFB-1"]
+    assert "negative control" in kinds["JFB-1"] and "negative control" in kinds["JFB-8"]
 
 
 def test_tanh_layer_dataclass_shapes():

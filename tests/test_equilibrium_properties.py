@@ -36,15 +36,9 @@ from numerics.gradient_modes import equilibrium_case
 from numerics.operators import blur_1d, inpainting, with_condition_number
 from verify import cli
 from verify.claims._base import Judgement
-from verify.claims.equilibrium import (
-    Layer,
-    judge_jfb1,
-    judge_jfb2,
-    judge_jfb3,
-    judge_jfb4,
-    judge_jfb5,
-    tanh_layer,
-)
+from verify.claims.equilibrium import Layer, judge_jfb1, judge_jfb2, judge_jfb3, tanh_layer
+from verify.claims.equilibrium_modes import judge_jfb4, judge_jfb5
+from verify.claims.equilibrium_schemes import judge_damped
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -186,6 +180,14 @@ def test_jfb_is_a_descent_direction_where_jfb3_certifies_it(layer):
         assert row["inner_K"] > 0
 
 
+@settings(max_examples=examples(3, 10, 100))
+@given(layer=tanh_layers(), tau=st.floats(0.05, 1.0), K=st.integers(1, 6))
+def test_damped_layers_stay_under_the_relaxed_bound(layer, tau, K):
+    """Damped layer (1 − τ)I + τT (torchdeq's `tau`): K damped steps from x* stay under JFB-8's ρ_τᴷ/(1 − ρ₀)‖B_T‖‖v‖,
+    ‖∂_xT_τ(x*)‖₂ ≤ ρ_τ, and the DEQ gradient does not move."""
+    assert_within_bounds(judge_damped([layer], [tau], [K]))
+
+
 # ------------------------------------------------------------------------------------------------ negative controls
 
 
@@ -202,8 +204,8 @@ def test_negative_control_step_beyond_two_over_l_is_flagged(tau_L, mu_ratio, L):
     """τ ≥ 2/L: the JFB-7 checker refuses τL < 2, ρ_FB ≥ 1, and JFB-1 evaluated at that ρ fails its hypothesis (no
     bound is claimed); the command line refuses rho = ρ_FB with one line."""
     tau = tau_L / L
-    ev7 = checker("JFB-7").evaluate({"tau_FB": tau, "mu_FB": mu_ratio * L, "L_FB": L})
-    assert not ev7.holds
+    ev7 = checker("JFB-7").evaluate({"tau_FB": tau, "mu_FB": mu_ratio * L, "L_FB": L, "lambda_sc": 0.0})
+    assert ev7.evaluated_all_hypotheses and not ev7.holds
     rho = fb_contraction(tau, mu_ratio * L, L)
     assert rho >= 1 - 1e-12
     ev1 = checker("JFB-1").evaluate({"rho": rho, "B_norm": 1.0, "v_norm": 1.0})
@@ -215,14 +217,16 @@ def test_negative_control_step_beyond_two_over_l_is_flagged(tau_L, mu_ratio, L):
 @settings(max_examples=examples(3, 8, 80))
 @given(seed=st.integers(0, 2**31 - 1), n=st.integers(4, 16), keep=st.floats(0.2, 0.8), tau_L=st.floats(0.1, 1.9))
 def test_negative_control_non_injective_operator_is_flagged(seed, n, keep, tau_L):
-    """Inpainting (μ = 0): ρ_FB = 1 for every τ ∈ ]0, 2/L], the checker flags μ > 0 and ρ < 1."""
+    """Inpainting (μ = 0) with a prior that is not strongly convex (ℓ1): ρ_FB = 1 for every τ ∈ ]0, 2/L], the checker
+    flags μ + λ_sc > 0 and ρ < 1."""
     g = gen(seed)
     mask = inpainting(n, keep=keep, generator=g).matrix
     if mask.shape[0] == n:  # every pixel kept: injective after all
         return
     op = ForwardBackward(mask, observe(mask, sparse_signals(1, n, g), 0.05, g), make_prior("l1", n), tau=tau_L)
     mu, L = op.spectrum()
-    assert not checker("JFB-7").evaluate({"tau_FB": tau_L, "mu_FB": mu, "L_FB": L}).holds
+    ev7 = checker("JFB-7").evaluate({"tau_FB": tau_L, "mu_FB": mu, "L_FB": L, "lambda_sc": 0.0})
+    assert ev7.evaluated_all_hypotheses and not ev7.holds and ev7.binding.name == "mu_FB+lambda_sc>0"
     rho = op.contraction(op.theta0)
     assert rho == 1.0 or rho >= 1 - 1e-12
     assert not checker("JFB-1").evaluate({"rho": rho, "B_norm": 1.0, "v_norm": 1.0}).holds
