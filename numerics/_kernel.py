@@ -1,7 +1,9 @@
 """The fused CPU kernel behind `numerics.trainers.gradient_descent`: C source, compilation and loading.
 
 Compiled on first use with the system C compiler and cached on disk (``$IPVERIFY_KERNEL_CACHE``, else
-~/.cache/ipverify, else the temp dir); `kernel_available()` is False when that fails or ``IPVERIFY_KERNEL=0``,
+~/.cache/ipverify, else the temp dir), in a folder of mode 0700 with the SHA-256 of each library beside it; a
+cached library is loaded only from such a folder, owned by this user, not writable by others, with a matching
+digest (else it is rebuilt privately). `kernel_available()` is False when that fails or ``IPVERIFY_KERNEL=0``,
 and the trainers then use their batched PyTorch loop. tests/test_bench.py checks the kernel against that loop.
 """
 
@@ -10,10 +12,10 @@ from __future__ import annotations
 import ctypes
 import functools
 import hashlib
-import itertools
 import os
 import platform
 import shutil
+import stat
 import subprocess
 import tempfile
 from pathlib import Path
@@ -306,44 +308,159 @@ def _kernel_cache_dirs() -> list[Path]:
     return [home, Path(tempfile.gettempdir()) / f"ipverify-{os.getuid()}"]
 
 
+def _compiler() -> str | None:
+    return shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+
+
+def _build_options() -> list[tuple[list[str], list[str]]]:
+    """(flags, libraries) to try in order: with glibc's libmvec, then without."""
+    arch = ["-mavx2", "-mfma"] if {"avx2", "fma"} <= _cpu_flags() else []
+    base = ["-O3", "-fPIC", "-shared", "-fopenmp-simd", "-fno-math-errno", "-fno-strict-aliasing", *arch]
+    return [([*base, "-DIPV_MVEC"], ["-lmvec", "-lm"]), (base, ["-lm"])]
+
+
+def library_name(compiler: str, flags: list[str], libs: list[str]) -> str:
+    """File name of the compiled kernel in a cache folder: a hash of the source, the compiler and the flags."""
+    key = hashlib.sha256("\0".join([_kernel_source(), compiler, platform.machine(), *flags, *libs]).encode())
+    return f"gd_kernel_{key.hexdigest()[:20]}.so"
+
+
+def library_names() -> list[str]:
+    """The file names `kernel_library` looks for in a cache folder, in order (empty without a compiler)."""
+    compiler = _compiler()
+    return [library_name(compiler, flags, libs) for flags, libs in _build_options()] if compiler else []
+
+
+# Loading only what can be trusted: a cached library is used when its folder and file belong to this user, no one
+# else can write them, and its content is the one the builder recorded beside it; anything else is rebuilt.
+# The checks are made on an open descriptor, and the library is loaded from that same descriptor.
+
+_DIGEST_SUFFIX = ".sha256"
+
+
+def _private_dir(directory: Path) -> bool:
+    """Create `directory` (mode 0700) if needed; True when it is a real folder of this user that only it can write."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = os.lstat(directory)
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
+            return False
+        if st.st_mode & 0o077:  # readable by others but never writable by them: tighten it
+            os.chmod(directory, 0o700)
+        return True
+    except OSError:
+        return False
+
+
+def _open_owned(path: Path) -> int | None:
+    """A read-only descriptor of `path` if it is a regular file (not a link) of this user, not group/world-writable."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    st = os.fstat(fd)
+    if stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o022:
+        return fd
+    os.close(fd)
+    return None
+
+
+def _read_fd(fd: int) -> bytes:
+    chunks, offset = [], 0
+    while chunk := os.pread(fd, 1 << 20, offset):
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+def _open_trusted(path: Path) -> int | None:
+    """A descriptor of the cached library `path` when it passes the checks above; None otherwise."""
+    digest_fd = _open_owned(path.with_name(path.name + _DIGEST_SUFFIX))
+    if digest_fd is None:
+        return None
+    try:
+        expected = _read_fd(digest_fd).decode("ascii", "replace").strip()
+    finally:
+        os.close(digest_fd)
+    fd = _open_owned(path)
+    if fd is not None and hashlib.sha256(_read_fd(fd)).hexdigest() != expected:
+        os.close(fd)
+        fd = None
+    return fd
+
+
+def _build(compiler: str, flags: list[str], libs: list[str], workdir: Path, target: Path | None) -> int:
+    """Compile in a fresh private folder under `workdir`; a descriptor of the result, cached at `target` (with its
+    digest) unless `target` is None. Raises OSError / SubprocessError on failure."""
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:  # mode 0700, owned by this process's user
+        src, out = Path(tmp) / "gd_kernel.c", Path(tmp) / "gd_kernel.so"
+        src.write_text(_kernel_source())
+        subprocess.run([compiler, *flags, "-o", str(out), str(src), *libs], check=True, capture_output=True,
+                       timeout=120)
+        os.chmod(out, 0o755)
+        fd = os.open(out, os.O_RDONLY | os.O_CLOEXEC)
+        if target is not None:
+            try:
+                digest = Path(tmp) / "digest"
+                digest.write_text(hashlib.sha256(_read_fd(fd)).hexdigest() + "\n")
+                os.chmod(digest, 0o644)
+                os.replace(digest, target.with_name(target.name + _DIGEST_SUFFIX))
+                os.replace(out, target)  # atomic: concurrent processes may race to build it
+            except OSError:
+                pass  # not cached, still usable by this process
+        return fd
+
+
+def _library_fd(compiler: str, flags: list[str], libs: list[str]) -> int:
+    """A descriptor of a trusted cached build, else of a fresh build (cached in the first private cache folder, or
+    made in a private temporary folder and used once)."""
+    name = library_name(compiler, flags, libs)
+    for directory in _kernel_cache_dirs():
+        if not _private_dir(directory):
+            continue
+        fd = _open_trusted(directory / name)
+        if fd is not None:
+            return fd
+        try:
+            return _build(compiler, flags, libs, directory, directory / name)
+        except OSError:  # the folder refused the build: try the next one
+            continue
+    return _build(compiler, flags, libs, Path(tempfile.gettempdir()), None)
+
+
+def _bind(lib: ctypes.CDLL) -> ctypes.CDLL:
+    P, I64 = ctypes.c_void_p, ctypes.c_int64
+    for variant in KERNEL_VARIANTS.values():
+        fn = getattr(lib, f"ipv_gd_train_{variant['SFX']}")
+        fn.argtypes = [I64] * 7 + [ctypes.c_int] + [P, I64] + [P] * 11 + [I64] + [P] * 7 + [
+            ctypes.c_double, ctypes.c_double, ctypes.c_int]
+        fn.restype = ctypes.c_int
+    return lib
+
+
 @functools.cache
 def kernel_library() -> ctypes.CDLL | None:
     """Compile (once, cached on disk by source and flags) and load the fused kernel; None if that fails.
 
     Built with the system C compiler (``$CC``, else cc/gcc) at -O3, with AVX2/FMA when the CPU has them and the
     vector math of glibc's libmvec when it links; no -ffast-math (NaN and inf must propagate: divergence is
-    detected from them). Any failure leaves the PyTorch loop in charge.
+    detected from them). A cached library is loaded only when it passes the ownership, mode and digest checks of
+    `_open_trusted`. Any failure leaves the PyTorch loop in charge.
     """
-    compiler = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+    compiler = _compiler()
     if compiler is None or platform.system() != "Linux":
         return None
-    source = _kernel_source()
-    arch = ["-mavx2", "-mfma"] if {"avx2", "fma"} <= _cpu_flags() else []
-    base = ["-O3", "-fPIC", "-shared", "-fopenmp-simd", "-fno-math-errno", "-fno-strict-aliasing", *arch]
-    attempts = [([*base, "-DIPV_MVEC"], ["-lmvec", "-lm"]), (base, ["-lm"])]
-    for directory, (flags, libs) in itertools.product(_kernel_cache_dirs(), attempts):
-        key = hashlib.sha256("\0".join([source, compiler, platform.machine(), *flags, *libs]).encode()).hexdigest()
-        target = directory / f"gd_kernel_{key[:20]}.so"
+    for flags, libs in _build_options():
         try:
-            if not target.exists():
-                directory.mkdir(parents=True, exist_ok=True)
-                with tempfile.TemporaryDirectory(dir=directory) as tmp:
-                    src = Path(tmp) / "gd_kernel.c"
-                    src.write_text(source)
-                    out = Path(tmp) / "gd_kernel.so"
-                    subprocess.run([compiler, *flags, "-o", str(out), str(src), *libs], check=True,
-                                   capture_output=True, timeout=120)
-                    os.replace(out, target)  # atomic: concurrent processes may race to build it
-            lib = ctypes.CDLL(str(target))
+            fd = _library_fd(compiler, flags, libs)
         except (OSError, subprocess.SubprocessError):
             continue
-        P, I64 = ctypes.c_void_p, ctypes.c_int64
-        for variant in KERNEL_VARIANTS.values():
-            fn = getattr(lib, f"ipv_gd_train_{variant['SFX']}")
-            fn.argtypes = [I64] * 7 + [ctypes.c_int] + [P, I64] + [P] * 11 + [I64] + [P] * 7 + [
-                ctypes.c_double, ctypes.c_double, ctypes.c_int]
-            fn.restype = ctypes.c_int
-        return lib
+        try:
+            return _bind(ctypes.CDLL(f"/proc/self/fd/{fd}"))
+        except (OSError, AttributeError):
+            continue
+        finally:
+            os.close(fd)
     return None
 
 

@@ -23,29 +23,44 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _verify(out: Path, *extra: str) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "verify", "verify", "--only", "GF-1", "GF-5/flow", "--device", "cpu",
-           "--out", str(out), *extra]
+    """`ipverify verify` on a symbolic claim (well under a second) then a short training claim, on one thread."""
+    cmd = [sys.executable, "-m", "verify", "verify", "--only", "GF-1/symbolic", "GF-5/flow", "--device", "cpu",
+           "--threads", "1", "--out", str(out), *extra]
     return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"})
+
+
+def _reap(proc: subprocess.Popen) -> None:
+    """Never leave a child behind, whatever the test did."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate()
 
 
 def test_killed_run_keeps_finished_claims_and_resume_completes(tmp_path):
     first = tmp_path / "claims" / "GF-1__symbolic.json"
     proc = _verify(tmp_path)
-    deadline = time.monotonic() + 120
-    while not first.exists() and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    assert first.exists(), proc.communicate()
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    try:
+        deadline = time.monotonic() + 600
+        while not first.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert first.exists(), proc.communicate(timeout=30)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    finally:
+        _reap(proc)
     kept = first.read_text()
     json.loads(kept)  # written atomically: never half a file
     assert not (tmp_path / "claims" / "GF-5__flow.json").exists()
 
     resumed = _verify(tmp_path, "--resume")
-    out, err = resumed.communicate(timeout=300)
+    try:
+        out, err = resumed.communicate(timeout=600)
+    finally:
+        _reap(resumed)
     assert resumed.returncode == 0, err
     assert first.read_text() == kept, "a finished claim was run again"
+    assert "(resumed)" in out
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["complete"] and {c["claim"] for c in report["claims"]} == {"GF-1/symbolic", "GF-5/flow"}
 
