@@ -15,17 +15,8 @@ import torch
 
 import theory
 from numerics.checkers import checker
-from numerics.inertial import (
-    adaptive_inertial,
-    curvature_estimate,
-    din,
-    din_reference,
-    fitted_rate,
-    igahd_sc,
-    initial_psi,
-    inna,
-    time_to_reach,
-)
+from numerics.inertial import curvature_estimate, din, din_reference, fitted_rate, time_to_reach
+from numerics.inertial_discrete import adaptive_inertial, igahd_sc, initial_psi, inna
 from numerics.instances import InstanceSpec, build_instance
 from numerics.two_layer import TwoLayerParams, flatten, objective_and_gradient, unflatten
 
@@ -114,12 +105,13 @@ def test_in6_radius_and_in2_energy_by_hand():
 
 def test_in3_pl_constant_and_in8_rates_by_hand():
     sa, s0 = 0.5, 0.8
-    ev = checker("IN-3").evaluate({"sigma_A": sa, "sigma_0": s0, "loss_t": 0.3, "theta_dist": 0.1, "R": 1.0})
+    ev = checker("IN-3").evaluate({"sigma_A": sa, "sigma_0": s0, "loss_t": 0.3, "theta_dist": 0.1, "R": 1.0,
+                                   "y_perp": 0.1})
     assert float(ev.conclusions["mu_PL_value"]) == pytest.approx(sa**2 * s0**2 / 4)
-    assert float(ev.conclusions["grad_norm_sq_lower"]) == pytest.approx(2 * sa**2 * s0**2 / 4 * 0.3)
+    assert float(ev.conclusions["grad_norm_sq_lower"]) == pytest.approx(2 * sa**2 * s0**2 / 4 * (0.3 - 0.005))
     m, s, L, c, th = 0.02, 0.9, 2.5, 0.5, 0.5
     in8 = checker("IN-8").evaluate({"mu_PL": m, "s_step": s, "L": L, "c_armijo": c, "shrink": th, "tau": 3.0,
-                                    "residual_0": 0.1, "R": 10.0})
+                                    "residual_0": 0.1, "R": 10.0, "y_perp": 0.0})
     floor = th * 2 * (1 - c) / L
     assert float(in8.conclusions["s_floor"]) == pytest.approx(floor)
     assert float(in8.conclusions["rho"]) == pytest.approx(1 - 2 * c * m * min(s, floor))
@@ -133,23 +125,23 @@ def test_igahd_condition_26_by_hand():
     coeffs = [(2 * b * m + math.sqrt(m) / 2) * L, L - m, -math.sqrt(m) / 2]
     sigma = max(np.roots(coeffs).real)
     c = checker("IN-B3")
-    ev = c.evaluate({"mu_SC": m, "L": L, "beta": b, "s_step": 1.0})
+    ev = c.evaluate({"mu_SC": m, "L": L, "beta": b, "s_step": 1.0, "sc_modulus": m})
     assert float(ev.conclusions["s_max"]) == pytest.approx(sigma**2, rel=1e-10)
 
     def rhs(s):
         return (math.sqrt(m) / (2 * s) + m / math.sqrt(s)) / (2 * b * m + 1 / math.sqrt(s) + math.sqrt(m) / 2)
 
     assert rhs(0.999 * sigma**2) > L > rhs(1.001 * sigma**2)
-    below = c.evaluate({"mu_SC": m, "L": L, "beta": b, "s_step": 0.999 * sigma**2})
-    above = c.evaluate({"mu_SC": m, "L": L, "beta": b, "s_step": 1.001 * sigma**2})
+    below = c.evaluate({"mu_SC": m, "L": L, "beta": b, "s_step": 0.999 * sigma**2, "sc_modulus": m})
+    above = c.evaluate({"mu_SC": m, "L": L, "beta": b, "s_step": 1.001 * sigma**2, "sc_modulus": m})
     assert bool(below.holds) and not bool(above.holds)
     assert float(below.conclusions["q"]) == pytest.approx(1 / (1 + 0.5 * math.sqrt(m * 0.999 * sigma**2)))
 
 
 def test_acfr_theorem_7_threshold_by_hand():
     c = checker("IN-B2")
-    assert bool(c.evaluate({"mu_SC": 0.04, "beta": 2.5}).holds)  # 1/(2·0.2) = 2.5
-    assert not bool(c.evaluate({"mu_SC": 0.04, "beta": 2.51}).holds)
+    assert bool(c.evaluate({"mu_SC": 0.04, "beta": 2.5, "sc_modulus": 0.04}).holds)  # 1/(2·0.2) = 2.5
+    assert not bool(c.evaluate({"mu_SC": 0.04, "beta": 2.51, "sc_modulus": 0.04}).holds)
 
 
 @pytest.mark.parametrize("name,constant", [("A_OPT", 0.6), ("B_OPT", 0.7)])
@@ -316,7 +308,7 @@ def test_igahd_sc_with_a_huge_step_diverges_and_is_flagged():
     traj = igahd_sc(*args, mu_of(inst), s, 0.0, 150)
     assert bool(traj.diverged.all()) or bool((traj.loss[:, -1] > traj.loss[:, 0]).all())
     ev = checker("IN-B3").evaluate({"mu_SC": mu_of(inst).numpy(), "L": s.numpy() ** -1 * 12, "beta": 0.0,
-                                    "s_step": s.numpy()})
+                                    "s_step": s.numpy(), "sc_modulus": mu_of(inst).numpy()})  # only (26) at stake
     assert not np.any(ev.holds)
 
 

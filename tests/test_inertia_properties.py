@@ -15,23 +15,30 @@ from conftest import assert_within_bounds, examples
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from numerics.inertial import adaptive_inertial, curvature_estimate, default_din_step, igahd_sc
+from numerics.inertial import curvature_estimate, default_din_step
+from numerics.inertial_discrete import adaptive_inertial, igahd_sc
 from numerics.instances import InstanceSpec, build_instance
+from numerics.quadratic import spd_quadratic
 from verify.claims.inertia import (
     din_parameters,
     din_run,
     igahd_condition_step,
     instance_values,
-    judge_adaptive,
-    judge_conservative,
     judge_energy,
-    judge_igahd,
     judge_pl,
     judge_radius,
     judge_rate,
     judge_recovery,
-    judge_step_too_large,
     mu_pl,
+)
+from verify.claims.inertia_controls import judge_conservative
+from verify.claims.inertia_discrete import (
+    judge_adaptive,
+    judge_igahd,
+    judge_quadratic,
+    judge_step_too_large,
+    quadratic_values,
+    run_quadratic,
 )
 
 DTYPE = torch.float64
@@ -105,16 +112,30 @@ def test_adaptive_inertial_stays_inside_in8(spec, step_factor, beta_factor, mu_h
 
 @settings(max_examples=examples(2, 4, 40))
 @given(spec=planted_specs(), margin=st.floats(0.5, 0.999))
-def test_igahd_sc_under_condition_26_decays_like_q_to_the_k(spec, margin):
-    """IN-B3 transferred (μ = μ_PL, L certified on the ball): under (26), f_k ≤ C q^k on the second half of the run
-    with C measured on the first half."""
+def test_igahd_sc_on_the_dip_is_a_measurement_never_a_guarantee(spec, margin):
+    """IN-B3 on the DIP (μ = μ_PL, L certified on the ball, under (26)): no strong-convexity modulus is certified,
+    so no network is ever certified, whatever the run does."""
     inst = build_instance(spec)
     values = instance_values(inst)
     net = inst.net
     mu = mu_pl(values)
     s = igahd_condition_step(values, margin=margin)
-    traj = igahd_sc(inst.matrix, inst.y, net.params0, net.u, net.act, mu, s, 0.0, 900, record_every=3)
-    assert_within_bounds(judge_igahd(traj, inst, values, mu, s, torch.zeros_like(s), "test"))
+    traj = igahd_sc(inst.matrix, inst.y, net.params0, net.u, net.act, mu, s, 0.0, 60, record_every=3)
+    assert not bool(judge_igahd(traj, inst, values, mu, s, torch.zeros_like(s), "test").hypotheses_hold.any())
+
+
+@settings(max_examples=examples(3, 10, 100))
+@given(condition=st.floats(1.5, 300.0), mu=st.floats(1e-3, 1.0), n=st.integers(2, 12), seed=st.integers(0, 2**31 - 1),
+       steps=st.integers(1, 1500))
+def test_igahd_sc_on_strongly_convex_quadratics_stays_below_e1_q_to_the_k(condition, mu, n, seed, steps):
+    """ACFR Thm 11 (IN-B3) on ½xᵀQx with μ = λ_min(Q), L = λ_max(Q) exact, β = 0 and β = 0.9√μ/(8L), s just below
+    (26)'s limit: every run is certified and E_k, f(x_k) ≤ E₁q^{k−1} at every k ≥ 1."""
+    mu_t = torch.tensor([mu], dtype=DTYPE)
+    problem = spd_quadratic(mu_t, condition * mu_t, n, torch.Generator().manual_seed(seed))
+    values = quadratic_values(problem)
+    j = judge_quadratic(run_quadratic(problem, values, steps), values, "test")
+    assert bool(j.hypotheses_hold.all())
+    assert_within_bounds(j)
 
 
 @settings(max_examples=examples(2, 4, 40))
