@@ -1,12 +1,14 @@
 """Planted DIP instances and the constants the theorems need, measured or certified on them.
 
 A planted instance draws b two-layer networks θ₀ (01 §4 initialisation), a target θ* = θ₀ + δ with
-‖δ‖ = `planted_radius`, the signal x̄ = g(u, θ*) and y = A x̄ + ε with ε ∈ Im(A), ‖ε‖ = `noise`. Then
-x̄ ∈ Σ′ = g(u, 𝔹(θ₀, R′)) whenever ‖δ‖ ≤ R′, so dist(x̄, Σ′) = 0 is known, and a small ‖δ‖ makes R′
-small enough for the hypothesis R′ < R to be *certified* at trainable widths (01 GF-13).
+‖δ‖ = `planted_radius`, the signal x̄ = g(u, θ*) and y = A x̄ + ε with ε = ε_∥ + ε_⊥, ε_∥ ∈ Im(A) of norm
+`noise` and ε_⊥ ⊥ Im(A) of norm `noise_outside` (0 unless asked for). Then x̄ ∈ Σ′ = g(u, 𝔹(θ₀, R′)) whenever
+‖δ‖ ≤ R′, so dist(x̄, Σ′) = 0 is known, and a small ‖δ‖ makes R′ small enough for the hypothesis R′ < R to be
+*certified* at trainable widths (01 GF-13).
 
-Every constant that enters a hypothesis is certified (σ_A and σ₀ computed exactly up to float rounding,
-R from GF-10, L from GD-2); heuristic estimates are never used to decide that a hypothesis holds.
+Every constant that enters a hypothesis is certified (σ_A, σ₀ and y_perp = ‖P⊥y‖ computed exactly up to float
+rounding, R and Lip_J from GF-10, L from GD-2); heuristic estimates are never used to decide that a hypothesis
+holds. y_perp is measured even when ε_⊥ = 0: it is then at rounding level, which the MSE floor ½y_perp² absorbs.
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ from numerics.two_layer import (
     certified_radius,
     forward,
     init_two_layer,
+    lip_jacobian_bound,
     max_column_norm,
     objective_and_gradient,
     sigma_min_closed_form,
     smoothness_bound,
     sup_jacobian_norm_bound,
 )
+from theory.gradient_flow import RADIUS_SLACK
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class InstanceSpec:
     kappa: float = 2.0
     planted_radius: float = 0.05
     noise: float = 0.0
+    noise_outside: float = 0.0  # norm of the part of ε orthogonal to Im(A) (needs rank A < m)
     seed: int = 0
     v_init: str = "rademacher"
     target: str = "planted"  # or "gaussian": x̄ ~ N(0, I_n), independent of θ (the papers' protocol)
@@ -55,6 +60,8 @@ class InstanceSpec:
             raise ValueError(f"target must be 'planted' or 'gaussian', got {self.target!r}")
         if self.operator not in ("conditioned", "gaussian"):
             raise ValueError(f"operator must be 'conditioned' or 'gaussian', got {self.operator!r}")
+        if not self.noise_outside >= 0:
+            raise ValueError(f"noise_outside must be ≥ 0, got {self.noise_outside!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -76,6 +83,7 @@ class DIPInstance:
     residual_0: torch.Tensor
     R: torch.Tensor
     R_prime: torch.Tensor
+    y_perp: torch.Tensor  # ‖(I − U Uᵀ) y‖, U the left singular vectors of A for its non-zero singular values
 
     @property
     def matrix(self) -> torch.Tensor:
@@ -105,12 +113,18 @@ class DIPInstance:
             return torch.zeros_like(self.R_prime, dtype=torch.bool)
         return (self.theta_star - self.net.params0).norm() <= self.R_prime
 
+    @property
+    def lip_J(self) -> torch.Tensor:
+        """Certified Lip_{𝔹(θ₀, R)}(J_g) (01 GF-10), with R·Lip_J ≤ σ₀/2 since R is shrunk below the root."""
+        return lip_jacobian_bound(self.net.V0, self.net.act, self.spec.k, self.R, u_norm=self.net.u.norm(dim=-1))
+
     def checker_values(self) -> dict:
         """The measured and certified constants under the catalogue's symbol names."""
         act = self.net.act
         return {"sigma_A": self.sigma_A, "A_norm": self.A.norm, "sigma_0": self.sigma_0, "residual_0": self.residual_0,
                 "R": self.R, "R_prime": self.R_prime, "B": act.B, "k": float(self.spec.k), "n": float(self.spec.n),
-                "V_col_max": self.V_col_max, "noise": self.noise_norm, "D": 1.0}
+                "V_col_max": self.V_col_max, "noise": self.noise_norm, "D": 1.0, "y_perp": self.y_perp,
+                "Lip_J": self.lip_J}
 
 
 def _generator(seed: int) -> torch.Generator:
@@ -130,10 +144,17 @@ def _planted_direction(net: TwoLayerDIP, radius: float, generator: torch.Generat
     return direction.scaled(radius / direction.norm())
 
 
-def _noise_in_range(A: LinearOperator, b: int, level: float, generator: torch.Generator) -> torch.Tensor:
+def _noise_in_range(A: LinearOperator, b: int, level: float, generator: torch.Generator,
+                    outside: bool = False) -> torch.Tensor:
+    """b draws of norm `level`, in Im(A) (or, with `outside`, orthogonal to it)."""
     raw = torch.randn(b, A.m, generator=generator, dtype=A.matrix.dtype).to(A.matrix.device)
-    eps = A.project_onto_range(raw)
+    eps = raw - A.project_onto_range(raw) if outside else A.project_onto_range(raw)
     return eps * (level / eps.norm(dim=-1, keepdim=True).clamp_min(1e-300))
+
+
+def component_outside_range(A: LinearOperator, y: torch.Tensor) -> torch.Tensor:
+    """‖(I − U Uᵀ) y‖ per row of y: y_perp, the distance from y to Im(A)."""
+    return (y - A.project_onto_range(y)).norm(dim=-1)
 
 
 def build_instance(spec: InstanceSpec, device: str | torch.device = "cpu",
@@ -155,10 +176,16 @@ def build_instance(spec: InstanceSpec, device: str | torch.device = "cpu",
         x_bar = torch.randn(spec.b, spec.n, generator=generator, dtype=dtype).to(device)
     eps = _noise_in_range(A, spec.b, spec.noise, generator) if spec.noise > 0 else torch.zeros(
         spec.b, spec.m, dtype=dtype, device=device)
+    if spec.noise_outside > 0:
+        if A.rank == A.m:
+            raise ValueError(f"noise_outside = {spec.noise_outside}: Im(A) = ℝ^{A.m}, there is no orthogonal part")
+        eps = eps + _noise_in_range(A, spec.b, spec.noise_outside, generator, outside=True)
     y = apply_A(A.matrix, x_bar) + eps
     sigma_0 = sigma_min_closed_form(net.params0, net.u, act)
     residual_0 = (apply_A(A.matrix, forward(net.params0, net.u, act)) - y).norm(dim=-1)
     return DIPInstance(
         spec=spec, A=A, net=net, theta_star=theta_star, x_bar=x_bar, y=y, noise_norm=eps.norm(dim=-1),
         sigma_0=sigma_0, V_col_max=max_column_norm(net.V0), residual_0=residual_0,
-        R=certified_radius(sigma_0, net.V0, act, spec.k), R_prime=2 * residual_0 / (A.sigma_A * sigma_0))
+        # below the root by a relative 1e-12, so that R·Lip_J ≤ σ₀/2 survives rounding (theory RADIUS_SLACK)
+        R=certified_radius(sigma_0, net.V0, act, spec.k) * (1 - float(RADIUS_SLACK)),
+        R_prime=2 * residual_0 / (A.sigma_A * sigma_0), y_perp=component_outside_range(A, y))

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from numerics.experiments import descent_run
 from numerics.instances import InstanceSpec
 from verify.claims._dip import evaluate, judge_descent, judge_early_stopping, judge_flow, judge_recovery
-from verify.claims.gradient_descent import judge_smoothness, judge_step_too_large
+from verify.claims.gradient_descent import judge_smoothness, judge_step_too_large, judge_without_floor
 from verify.claims.gradient_flow import judge_width_too_small
 from verify.claims.search import planted_specs
 
@@ -32,6 +32,26 @@ DTYPE = torch.float64
 def test_gradient_descent_stays_inside_gd4(spec, gamma_factor):
     """GD-4 items 1, 2, 3 and 5 with γ = gamma_factor/L, L certified on 𝔹(θ₀, R) by GD-2."""
     assert_within_bounds(judge_descent(descent_run(spec, gamma_factor, 150), "test"))
+
+
+@settings(max_examples=examples(2, 6, 60))
+@given(spec=planted_specs(outside=True), gamma_factor=st.floats(0.05, 1.95))
+def test_descent_with_y_outside_the_range_stays_inside_the_floor_bounds(spec, gamma_factor):
+    """y ∉ Im(A): GD-4's floor forms (f_τ − ½y_perp² decays linearly) hold with the measured y_perp."""
+    assert_within_bounds(judge_descent(descent_run(spec, gamma_factor, 150), "test"))
+
+
+@settings(max_examples=examples(2, 5, 40))
+@given(spec=planted_specs(outside=True))
+def test_negative_control_y_outside_the_range_judged_without_floor(spec):
+    """Forcing y_perp = 0 on such an instance certifies the hypotheses, and every network whose floorless bound has
+    fallen below the floor by the last step leaves it (the loss never goes below ½y_perp²)."""
+    run = descent_run(spec, 1.0, 400)
+    j = judge_without_floor(run, "test")
+    note(str(j.details))
+    fell_below = torch.tensor(j.details["final_floorless_bound"]) < 0.5 * torch.tensor(j.details["floor"])
+    certified = torch.tensor(j.details["certified"])
+    assert bool((j.hypotheses_hold | ~(fell_below & certified)).all()), "a floorless bound below ½y_perp² held"
 
 
 @settings(max_examples=examples(3, 6, 80))
@@ -90,10 +110,10 @@ def test_negative_control_width_far_below_the_bound(spec, k, radius):
 
 def test_checker_flags_a_gamma_beyond_the_nu1_range_but_not_beyond_c_gamma():
     """GD-3's ν₁ range (γL ≤ 1) and GD-4's c_γ range (γL < 2) react separately."""
-    gd3, _, _ = evaluate("GD-3", {"gamma": 1.5, "L": 1.0, "sigma_A": 1.0, "sigma_0": 1.0, "residual_0": 1e-3,
-                                  "R": 1.0})
-    gd4, _, _ = evaluate("GD-4", {"gamma": 1.5, "L": 1.0, "sigma_A": 1.0, "sigma_0": 1.0, "residual_0": 1e-3,
-                                  "R": 1.0})
+    values = {"gamma": 1.5, "L": 1.0, "sigma_A": 1.0, "sigma_0": 1.0, "residual_0": 1e-3, "R": 1.0, "Lip_J": 0.5,
+              "y_perp": 0.0}
+    gd3, _, _ = evaluate("GD-3", values)
+    gd4, _, _ = evaluate("GD-4", values)
     assert not bool(gd3) and bool(gd4)
 
 

@@ -1,4 +1,5 @@
-"""Claims for GD-* (../shared/theory/02): real gradient descent on planted two-layer DIP instances."""
+"""Claims for GD-* (gradient descent on the DIP, EUSIPCO 2024): real gradient descent on planted two-layer DIP
+instances."""
 
 from __future__ import annotations
 
@@ -39,6 +40,49 @@ def check_descent(ctx: Context) -> CheckResult:
 def check_descent_near_limit(ctx: Context) -> CheckResult:
     """GD-4 at γL = 1.9, inside the c_γ range but outside GD-3's ν₁ range."""
     return run_claim("GD-4/large-step", descent_specs(ctx)[:2], 1.9, _steps(ctx, 400), judge_descent, ctx)
+
+
+def outside_range_specs(ctx: Context) -> list[InstanceSpec]:
+    """m > n and a part of the noise orthogonal to Im(A), so min f = ½y_perp² > 0: the loss stalls at that floor."""
+    s = ctx.seed
+    return [InstanceSpec(n=5, m=8, d=4, k=256, b=3, activation="tanh", noise_outside=0.02, seed=s + 5),
+            InstanceSpec(n=6, m=9, d=5, k=128, b=3, activation="softplus", planted_radius=0.1, noise=0.01,
+                         noise_outside=0.05, seed=s + 6)]
+
+
+def check_outside_range(ctx: Context) -> CheckResult:
+    """GD-4's floor forms with γ = 1/L on instances where y ∉ Im(A)."""
+    return run_claim("GD-4/outside-range", outside_range_specs(ctx), 1.0, _steps(ctx, 400), judge_descent, ctx)
+
+
+def judge_without_floor(run: DescentRun, claim_id: str) -> Judgement:
+    """Negative control for the floor: the same instances judged with y_perp forced to 0, i.e. y ∈ Im(A) assumed.
+
+    The checker then certifies every hypothesis, and the loss must leave the floorless bound ½‖y(0) − y‖²(1 − 2ν)^τ,
+    which goes to 0 while the loss stalls at ½y_perp²."""
+    forced = judge_descent(run, claim_id, y_perp=0.0)
+    loss_bound = forced.comparisons[0]
+    left = ~loss_bound.holds(run.trajectory.loss.dtype)
+    reacted = forced.hypotheses_hold & left & (run.instance.y_perp > 0)
+    traj = run.trajectory
+    return Judgement(claim_id, "GD-4", reacted, [], traj.diverged, binding=forced.binding,
+                     hypotheses=forced.hypotheses,
+                     details={"certified": forced.hypotheses_hold.tolist(),
+                              "certified_with_y_perp_0": int(forced.hypotheses_hold.sum()),
+                              "left_floorless_bound": int(left.sum()), "y_perp": run.instance.y_perp.tolist(),
+                              "final_loss": traj.loss[:, -1].tolist(),
+                              "floor": (run.instance.y_perp.square() / 2).tolist(),
+                              "final_floorless_bound": loss_bound.bound[:, -1].tolist()})
+
+
+def check_without_floor(ctx: Context) -> CheckResult:
+    started = time.perf_counter()
+    judgements = [judge_without_floor(descent_run(spec, 1.0, _steps(ctx, 400), device=ctx.device, dtype=ctx.dtype),
+                                      "GD-4/outside-range-no-floor") for spec in outside_range_specs(ctx)]
+    merged = Judgement("GD-4/outside-range-no-floor", "GD-4", torch.cat([j.hypotheses_hold for j in judgements]), [],
+                       torch.cat([j.diverged for j in judgements]), binding=judgements[0].binding,
+                       hypotheses=judgements[0].hypotheses, details={"runs": [j.details for j in judgements]})
+    return negative_control_result(merged, ctx, started)
 
 
 def judge_step_too_large(run: DescentRun, claim_id: str) -> Judgement:
@@ -99,4 +143,8 @@ CLAIMS = (
     Claim("GD-4/large-step", "GD-4", "GD with γL = 1.9 (c_γ range, beyond ν₁'s)", "property", check_descent_near_limit),
     Claim("GD-4/step-too-large", "GD-4", "γ beyond 2/L: the checker flags it and training leaves the bound",
           "negative control", check_step_too_large),
+    Claim("GD-4/outside-range", "GD-4", "y ∉ Im(A): the loss stalls at ½y_perp² and stays within the floor bound",
+          "property", check_outside_range),
+    Claim("GD-4/outside-range-no-floor", "GD-4", "y ∉ Im(A) judged with y_perp = 0: the loss leaves the floorless "
+          "bound", "negative control", check_without_floor),
 )

@@ -1,4 +1,5 @@
-"""Claims for GF-* (../shared/theory/01): the flow (small-step GD), recovery, early stopping, two-layer facts."""
+"""Claims for GF-* (gradient flow on the DIP, SSVM 2023 / JMIV 2024): the flow (small-step GD), recovery, early
+stopping, two-layer facts."""
 
 from __future__ import annotations
 

@@ -31,10 +31,15 @@ ACTIVATIONS = ("tanh", "sigmoid", "softplus", "elu")
 
 
 @st.composite
-def planted_specs(draw, injective: bool | None = None, noisy: bool = False, b: int = 3) -> InstanceSpec:
-    """A planted instance: dimensions, activation, conditioning of A, distance of θ* from θ₀, noise, seed."""
+def planted_specs(draw, injective: bool | None = None, noisy: bool = False, b: int = 3,
+                  outside: bool = False) -> InstanceSpec:
+    """A planted instance: dimensions, activation, conditioning of A, distance of θ* from θ₀, noise, seed.
+
+    With `outside`, m > n and part of the noise is orthogonal to Im(A) (y ∉ Im(A), the MSE has a floor)."""
     n = draw(st.integers(2, 8))
-    if injective is None:
+    if outside:
+        m = draw(st.integers(n + 1, n + 4))
+    elif injective is None:
         m = draw(st.integers(1, 10))
     elif injective:
         m = draw(st.integers(n, n + 4))
@@ -44,7 +49,8 @@ def planted_specs(draw, injective: bool | None = None, noisy: bool = False, b: i
     return InstanceSpec(
         n=n, m=m, d=draw(st.integers(2, 6)), k=draw(st.sampled_from([32, 64, 128, 256])), b=b,
         activation=draw(st.sampled_from(ACTIVATIONS)), kappa=kappa, planted_radius=draw(st.floats(0.01, 0.3)),
-        noise=draw(st.floats(0.005, 0.05)) if noisy else 0.0, seed=draw(st.integers(0, 2**31 - 1)))
+        noise=draw(st.floats(0.005, 0.05)) if noisy else 0.0, seed=draw(st.integers(0, 2**31 - 1)),
+        noise_outside=draw(st.floats(0.005, 0.05)) if outside else 0.0)
 
 
 def violations(j: Judgement, dtype=torch.float64) -> tuple[torch.Tensor, float]:
@@ -62,6 +68,7 @@ def violations(j: Judgement, dtype=torch.float64) -> tuple[torch.Tensor, float]:
 
 SEARCHES = {
     "GD-4/search": ("GD-4", judge_descent, planted_specs(), st.floats(0.05, 1.95), 150),
+    "GD-4/outside-range-search": ("GD-4", judge_descent, planted_specs(outside=True), st.floats(0.05, 1.95), 150),
     "GF-5/search": ("GF-5", judge_flow, planted_specs(), st.just(0.05), 300),
     "GF-6/search": ("GF-6", judge_recovery, planted_specs(injective=True, noisy=True), st.just(0.05), 300),
     "GF-7/search": ("GF-7", judge_early_stopping, planted_specs(noisy=True), st.just(1.0), 300),
