@@ -83,7 +83,7 @@ def mutated_exprs(expr: sp.Expr) -> Iterator[tuple[str, sp.Expr]]:
             candidates.append(("drop", expr.xreplace({product: rest})))
     candidates.append(("flip", -expr))
     for operator, mutated in candidates:
-        if sp.simplify(mutated - expr) != 0:
+        if mutated != expr and not (expr.is_number and expr == 0):  # SymPy's canonical form: same tree, same value
             yield operator, mutated
 
 

@@ -12,11 +12,13 @@ Choices on the notes' discrepancies (README of ../shared/theory, items 1, 2, 4, 
 
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 
 from theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
-from theory._proofs import identical, increasing
-from theory.gradient_flow import CERTIFIED_R, NOTES, P1, P2, R_PRIME_MSE
+from theory._proofs import increasing, nonnegative
+from theory.gradient_flow import CERTIFIED_R, NOTES, P1, P2, R_PRIME_MSE, _get, identical, mse_radius_check
 from theory.symbols import S, syms
 
 k, n, d, B, D = S("k"), S("n"), S("d"), S("B"), S("D")
@@ -35,6 +37,7 @@ class _phi(sp.Function):
 _phi_prime = sp.Function("phi_prime")
 
 
+@functools.cache
 def _jacobian_blocks(n_: int, k_: int, d_: int):
     """Symbolic g = Vφ(Wu)/√k with a generic φ, its Jacobian in (vec W, vec V), and the pieces of GF-8."""
     W = sp.Matrix(k_, d_, lambda i, j: sp.Symbol(f"W{i}{j}", real=True))
@@ -47,6 +50,16 @@ def _jacobian_blocks(n_: int, k_: int, d_: int):
     dphi2 = sp.diag(*[_phi_prime(zi) ** 2 for zi in z])
     closed_form = ((u.T * u)[0] * V * dphi2 * V.T + (hidden.T * hidden)[0] * sp.eye(n_)) / k_
     return J, closed_form, g.jacobian(list(V)), hidden, V, u
+
+
+def _sigma_0_limits(r) -> bool:
+    """σ_min of c·I_n is √c: the k → ∞ limit is √(E[JJᵀ] diagonal); the V-block alone gives √(E‖φ(Wu)‖²/k) = C_φ."""
+    diagonal = r.conclusion("expected_jjt_diagonal")
+    smallest = min((diagonal * sp.eye(2)).eigenvals())
+    _, _, _, hidden, _, _ = _jacobian_blocks(2, 3, 2)
+    v_block = _gaussian_moments((hidden.T * hidden)[0] / 3, hidden)
+    return identical(r.conclusion("sigma_0_limit"), sp.sqrt(smallest)) and identical(
+        r.conclusion("sigma_0_V_block"), sp.sqrt(v_block))
 
 
 def _jjt_closed_form() -> bool:
@@ -79,20 +92,21 @@ def _gaussian_moments(expr, hidden: sp.Matrix):
         lambda e: e.is_Pow and e.exp == 2 and isinstance(e.base, _phi_prime), lambda e: C_phi_prime**2)
 
 
-def _expected_squared_output() -> bool:
+def _expected_squared_output(r) -> bool:
     """E‖g(u, θ₀)‖² = n C_φ²: only the diagonal moments E V_ij² = 1 survive (GF-11)."""
     n_, k_ = 2, 3
     *_, hidden, V, _ = _jacobian_blocks(n_, k_, 2)
     g = V * hidden / sp.sqrt(k_)
-    return identical(_gaussian_moments(_expectation_over_V((g.T * g)[0], V), hidden), n_ * C_phi**2)
+    return identical(_gaussian_moments(_expectation_over_V((g.T * g)[0], V), hidden),
+                     r.conclusion("expected_g_norm_sq").subs(n, n_))
 
 
-def _expected_jjt() -> bool:
+def _expected_jjt(r) -> bool:
     """E[J Jᵀ] = (C_φ′² + C_φ²) I_n at initialisation with ‖u‖ = 1 (GF-8)."""
     _, closed_form, _, hidden, V, u = _jacobian_blocks(2, 3, 2)
     expected = closed_form.applyfunc(lambda e: _gaussian_moments(_expectation_over_V(e, V), hidden))
     on_sphere = expected.subs(u[0] ** 2, 1 - u[1] ** 2)
-    return identical(on_sphere, (C_phi**2 + C_phi_prime**2) * sp.eye(2))
+    return identical(on_sphere, r.conclusion("expected_jjt_diagonal") * sp.eye(2))
 
 
 GF_8 = Result(
@@ -109,9 +123,13 @@ GF_8 = Result(
                  Quantity("expected_jjt_diagonal", C_phi**2 + C_phi_prime**2, "E[J_g J_gᵀ] = this × I_n")),
     references=(P1, P2, NOTES + " GF-8"),
     self_checks=(
-        SelfCheck("J Jᵀ equals the closed form (symbolic g with generic φ, n = 2, k = 3, d = 2)", _jjt_closed_form),
-        SelfCheck("the V-block gives J_V J_Vᵀ = (‖φ(Wu)‖²/k) I_n", _v_block_isotropic),
+        SelfCheck("σ₀'s limit is √ of E[JJᵀ]'s diagonal; the V-block's is √(E‖φ(Wu)‖²/k) = C_φ", _sigma_0_limits),
+        SelfCheck("the V-block lower bound is below the full limit",
+                  lambda r: nonnegative(r.conclusion("sigma_0_limit") ** 2 - r.conclusion("sigma_0_V_block") ** 2)),
         SelfCheck("E[J Jᵀ] = (C_φ² + C_φ′²) I_n over iid centred unit-variance V (‖u‖ = 1)", _expected_jjt),
+        SelfCheck("J Jᵀ equals the closed form (symbolic g with generic φ, n = 2, k = 3, d = 2)",
+                  lambda r: _jjt_closed_form()),
+        SelfCheck("the V-block gives J_V J_Vᵀ = (‖φ(Wu)‖²/k) I_n", lambda r: _v_block_isotropic()),
     ),
 )
 
@@ -132,12 +150,70 @@ GF_9 = Result(
     choices=("The weaker form C_φ/2 is the hypothesis checked, since the V-block bound GF-8 proves it in the "
              "limit; form (b) is reported beside it.",),
     references=(P2, NOTES + " GF-9"),
+    self_checks=(
+        SelfCheck("form (a) is half of GF-8's V-block limit C_φ, and is the threshold of the hypothesis",
+                  lambda r: identical(r.conclusion("sigma_0_lower"), _get("GF-8").conclusion("sigma_0_V_block") / 2)
+                  and identical(r.conclusion("sigma_0_lower"), r.hypothesis("sigma_0>=C_phi/2").rhs)),
+        SelfCheck("form (b) is half of GF-8's full limit √(C_φ² + C_φ′²), so (a) is the weaker form",
+                  lambda r: identical(r.conclusion("sigma_0_lower_full"), _get("GF-8").conclusion("sigma_0_limit") / 2)
+                  and nonnegative(r.conclusion("sigma_0_lower_full") ** 2 - r.conclusion("sigma_0_lower") ** 2)),
+    ),
 )
 
 
-def _r_grows_like_k_quarter() -> bool:
+def _r_grows_like_k_quarter(r) -> bool:
     """The certified R of GF-10 grows like k^{1/4}: R/k^{1/4} → √(σ₀/(2B))."""
-    return identical(sp.limit(CERTIFIED_R.expr / k ** sp.Rational(1, 4), k, sp.oo), sp.sqrt(sigma_0 / (2 * B)))
+    return identical(sp.limit(r.definition("R") / k ** sp.Rational(1, 4), k, sp.oo), sp.sqrt(sigma_0 / (2 * B)))
+
+
+@functools.cache
+def jacobian_difference_split() -> bool:
+    """(J(θ) − J(θ′))H·√k = (V − V′)(φ′(Wu) ⊙ H_W u) + V′((φ′(Wu) − φ′(W′u)) ⊙ H_W u) + H_V(φ(Wu) − φ(W′u)),
+    with J(θ)H = d/dε g(u, θ + εH) at ε = 0, on symbolic matrices (n = 2, k = 2, d = 1) and a generic φ."""
+    n_, k_, d_ = 2, 2, 1
+
+    def mat(name, rows, cols):
+        return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{name}{i}{j}", real=True))
+
+    W, Wp, H_W, V, Vp, H_V, u = (mat("W", k_, d_), mat("Wp", k_, d_), mat("HW", k_, d_), mat("V", n_, k_),
+                                 mat("Vp", n_, k_), mat("HV", n_, k_), mat("u", d_, 1))
+    eps = sp.Symbol("eps", real=True)
+
+    def jacobian_times_H(W_, V_):
+        g = (V_ + eps * H_V) * ((W_ + eps * H_W) * u).applyfunc(_phi) / sp.sqrt(k_)
+        return g.diff(eps).subs(eps, 0)
+
+    z, zp, Hu = W * u, Wp * u, H_W * u
+    terms = ((V - Vp) * z.applyfunc(_phi_prime).multiply_elementwise(Hu),
+             Vp * (z.applyfunc(_phi_prime) - zp.applyfunc(_phi_prime)).multiply_elementwise(Hu),
+             H_V * (z.applyfunc(_phi) - zp.applyfunc(_phi)))
+    return identical((jacobian_times_H(W, V) - jacobian_times_H(Wp, Vp)) * sp.sqrt(k_), sum(terms, sp.zeros(n_, 1)))
+
+
+dW, dV = sp.symbols("dW dV", nonnegative=True)  # ‖W − W′‖, ‖V − V′‖ for a unit ‖θ − θ′‖
+
+
+def jacobian_difference_majorants(lip_phi_prime) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """Bounds on the three terms of `jacobian_difference_split` for ‖u‖ = 1, ‖H‖ ≤ 1 and θ′ ∈ 𝔹(θ₀, R):
+    ‖(V − V′)(φ′ ⊙ H_W u)‖ ≤ B‖ΔV‖ (|φ′| ≤ B); ‖V′z‖ ≤ max_i‖V′_{:,i}‖·‖z‖₁ ≤ (V_col_max + R)·Lip(φ′)‖ΔW‖
+    (‖V′_{:,i}‖ ≤ ‖V_{:,i}(0)‖ + R); ‖H_V(φ(Wu) − φ(W′u))‖ ≤ B‖ΔW‖ (φ is B-Lipschitz)."""
+    return B * dV, (V_col_max + R) * lip_phi_prime * dW, B * dW
+
+
+def _worst_case_columns(r) -> bool:
+    """|V_ij(0)| ≤ D on n rows gives a column norm at most √(Σᵢ D²) = D√n."""
+    i = sp.Symbol("i", integer=True, positive=True)
+    return identical(r.definition("V_col_max"), sp.sqrt(sp.summation(D**2, (i, 1, n))))
+
+
+def certified_radius_check(name: str, lip=None) -> SelfCheck:
+    """`name` is the root of GF-2's R·Lip_J = σ₀/2 for GF-10's Lip_J (or `lip(r)`)."""
+    def check(r) -> bool:
+        weyl = _get("GF-2").hypothesis("R*Lip_J<=sigma_0/2").relation
+        bound = lip(r) if lip else _get("GF-10").conclusion("Lip_J_bound")
+        return identical(weyl.lhs.subs(S("Lip_J"), bound).subs(R, r.expr(name)), weyl.rhs)
+
+    return SelfCheck(f"{name} solves GF-2's R·Lip_J = σ₀/2 with GF-10's Lip_J(R)", check)
 
 
 LIP_J_GF10 = B / sp.sqrt(k) * (2 + V_col_max + R)
@@ -159,8 +235,20 @@ GF_10 = Result(
     unconfirmed=("the paper's exact constant",),
     references=(P1, P2, NOTES + " GF-10"),
     self_checks=(
-        SelfCheck("R ↦ R·Lip(R) = (B/√k)R(2 + c + R) is increasing", lambda: increasing(R * LIP_J_GF10, R)),
+        SelfCheck("V_col_max's worst case is √(Σᵢ D²) = D√n, the hypothesis' bound",
+                  lambda r: _worst_case_columns(r) and identical(r.definition("V_col_max"),
+                                                                 r.hypothesis("V_col_max<=D*sqrt(n)").rhs)),
+        SelfCheck("Lip_J = (sum of the split's bounds with ‖ΔW‖, ‖ΔV‖ ≤ ‖θ − θ′‖ = 1)/√k",
+                  lambda r: identical(r.conclusion("Lip_J_bound"),
+                                      sum(jacobian_difference_majorants(B)).subs({dW: 1, dV: 1}) / sp.sqrt(k))),
+        SelfCheck("the D√n form is the bound at the worst-case column norm",
+                  lambda r: identical(r.conclusion("Lip_J_bound_D"),
+                                      r.conclusion("Lip_J_bound").subs(V_col_max, r.definition("V_col_max")))),
+        certified_radius_check("R", lambda r: r.conclusion("Lip_J_bound")),
+        SelfCheck("R ↦ R·Lip(R) is increasing", lambda r: increasing(R * r.conclusion("Lip_J_bound"), R)),
         SelfCheck("the certified R grows like k^{1/4}", _r_grows_like_k_quarter),
+        SelfCheck("J(θ) − J(θ′) splits into the three terms bounded above (symbolic, generic φ)",
+                  lambda r: jacobian_difference_split()),
     ),
 )
 
@@ -175,11 +263,30 @@ GF_11 = Result(
     conclusions=(Quantity("expected_g_norm_sq", n * C_phi**2, "E‖g(u, θ₀)‖²"),
                  Quantity("residual_0_typical", A_norm * C_phi * sp.sqrt(n) + y_norm, "typical ‖y(0) − y‖ scale")),
     references=(P1, P2, NOTES + " GF-11"),
-    self_checks=(SelfCheck("E‖g(u, θ₀)‖² = n C_φ² (expectation over V computed symbolically, n = 2, k = 3)",
+    self_checks=(SelfCheck("‖A g − y‖ ≤ ‖A‖‖g‖ + ‖y‖ with ‖g‖ at its typical size √E‖g‖²",
+                           lambda r: identical(r.conclusion("residual_0_typical"),
+                                               A_norm * sp.sqrt(r.conclusion("expected_g_norm_sq")) + y_norm)),
+                 SelfCheck("E‖g(u, θ₀)‖² = n C_φ² (expectation over V computed symbolically, n = 2, k = 3)",
                            _expected_squared_output),),
 )
 
 C_width = S("C_width")
+
+
+def _recalled_width_vs_derived(r) -> bool:
+    """In the residual scale ρ (GF-12: ‖A‖√(n log d) + ‖y‖; GF-13: ‖y(0) − y‖, with D√n columns) both widths are
+    quartic; the ratio of their leading coefficients is free of σ_A, ‖A‖, ‖y‖, d and linear in n (n³ vs n²)."""
+    rho = sp.Symbol("rho", positive=True)
+    recalled = sp.expand(r.conclusion("k_required").subs(y_norm, rho - A_norm * sp.sqrt(n * sp.log(d))))
+    gf13 = _get("GF-13")
+    derived = gf13.conclusion("k_required").subs({R_prime: gf13.definition("R_prime"),
+                                                  V_col_max: gf13.definition("V_col_max")}).subs(S("residual_0"), rho)
+    p_recalled, p_derived = sp.Poly(recalled, rho), sp.Poly(sp.expand(derived), rho)
+    ratio = sp.simplify(p_recalled.LC() / p_derived.LC())
+    return (p_recalled.degree() == p_derived.degree() == 4 and not ratio.free_symbols & {sigma_A, A_norm, y_norm, d}
+            and sp.degree(ratio, n) == 1)
+
+
 GF_12 = Result(
     id="GF-12",
     title="Overparametrization theorem (recalled form)",
@@ -196,21 +303,41 @@ GF_12 = Result(
     unconfirmed=("the constant, the exponents, the log d factor and the probability 1 − 2/n − 1/d",),
     choices=("Encoded for display and comparison only; the checks use the derived GF-13.",),
     references=(P1, P2, NOTES + " GF-12"),
+    self_checks=(
+        SelfCheck("k_required is the hypothesis' threshold",
+                  lambda r: identical(r.conclusion("k_required"), r.hypothesis("k>=k_required").rhs)),
+        SelfCheck("like GF-13's, the width grows as the residual scale⁴/σ_A⁴, with one more factor n",
+                  _recalled_width_vs_derived),
+    ),
 )
 
 K_REQUIRED_GF13 = (2 * B * R_prime * (2 + V_col_max + R_prime) / sigma_0) ** 2
 
 
-def _width_certifies_radius() -> bool:
+def _width_certifies_radius(r) -> bool:
     """At k = k_required the certified R equals R′, and R grows with k: k > k_required ⇔ R′ < R."""
-    at_threshold = CERTIFIED_R.expr.subs(k, K_REQUIRED_GF13)
-    return identical(at_threshold, R_prime) and increasing(CERTIFIED_R.expr, k)
+    radius = r.conclusion("R_certified")
+    return identical(radius.subs(k, r.conclusion("k_required")), R_prime) and increasing(radius, k)
 
 
-def _width_scales_like_n_squared() -> bool:
+def _width_solves_weyl_at_r_prime(r) -> bool:
+    """k_required is the k at which R′·Lip_J(R′) = σ₀/2 for GF-10's Lip_J (solved by SymPy)."""
+    lip = _get("GF-10").conclusion("Lip_J_bound")
+    (width,) = sp.solve(sp.Eq((R * lip).subs(R, R_prime), sigma_0 / 2), k)
+    return identical(r.conclusion("k_required"), width)
+
+
+def _looseness_is_radius_ratio(r) -> bool:
+    """R/R′ for the certified R: it grows with k and is 1 where R = R′, at k_required (`_width_certifies_radius`),
+    so it exceeds 1 exactly when the hypothesis holds."""
+    looseness = r.conclusion("looseness_R")
+    return identical(looseness * R_prime, r.conclusion("R_certified")) and increasing(looseness, k)
+
+
+def _width_scales_like_n_squared(r) -> bool:
     """With R′ = a√n and max_i‖V_{:,i}(0)‖ = D√n, k_required/n² → (2Ba(D + a)/σ₀)²."""
     a = sp.Symbol("a", positive=True)
-    scaled = K_REQUIRED_GF13.subs({R_prime: a * sp.sqrt(n), V_col_max: D * sp.sqrt(n)}) / n**2
+    scaled = r.conclusion("k_required").subs({R_prime: a * sp.sqrt(n), V_col_max: D * sp.sqrt(n)}) / n**2
     return identical(sp.limit(scaled, n, sp.oo), (2 * B * a * (D + a) / sigma_0) ** 2)
 
 
@@ -234,7 +361,12 @@ GF_13 = Result(
     unconfirmed=("the scaling in n and m of the papers' own bound",),
     references=(P1, P2, NOTES + " GF-13"),
     self_checks=(
-        SelfCheck("R ↦ R(2 + c + R) is increasing", lambda: increasing(R * (2 + V_col_max + R), R)),
+        mse_radius_check(),
+        SelfCheck("V_col_max's worst case is √(Σᵢ D²) = D√n", _worst_case_columns),
+        certified_radius_check("R"), certified_radius_check("R_certified"),
+        SelfCheck("k_required solves R′·Lip_J(R′) = σ₀/2 for k", _width_solves_weyl_at_r_prime),
+        SelfCheck("R/R′ is the certified radius over R′, increasing in k", _looseness_is_radius_ratio),
+        SelfCheck("R ↦ R(2 + c + R) is increasing", lambda r: increasing(R * (2 + V_col_max + R), R)),
         SelfCheck("k > k_required ⇔ R′ < certified R (equality at the threshold, R increasing in k)",
                   _width_certifies_radius),
         SelfCheck("k_required ≍ n² when R′ ≍ √n", _width_scales_like_n_squared),
