@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -112,7 +113,11 @@ def compile_expr(expr: sp.Expr, backend: str = "numpy"):
 
 @dataclass
 class HypothesisVerdict:
-    """One condition evaluated: both sides, whether it holds, and the margin (positive ⇔ holds)."""
+    """One condition evaluated: both sides, whether it holds, and the margin.
+
+    For ≤ and ≥ it holds exactly when margin ≥ 0, for < and > exactly when margin > 0. Where the margin is NaN
+    (a side undefined) the condition is `unknown`: neither true nor false, and `holds` is False there.
+    """
 
     name: str
     meaning: str
@@ -122,11 +127,29 @@ class HypothesisVerdict:
     margin: object
     relative_margin: object
     holds: object
+    unknown: object = False
+
+    @property
+    def fails(self):
+        """Elementwise: the condition is known and false."""
+        return _logical_not(_logical_or(self.holds, self.unknown))
+
+    @property
+    def truth(self) -> bool | None:
+        """Over every element: False if it fails somewhere, True if it holds everywhere, else None (unknown)."""
+        if bool(np.any(_to_numpy(self.fails))):
+            return False
+        return True if bool(np.all(_to_numpy(self.holds))) else None
 
 
 @dataclass
 class Evaluation:
-    """What a checker says about one set of values (arrays broadcast elementwise)."""
+    """What a checker says about one set of values (arrays broadcast elementwise).
+
+    The hypotheses form a conjunction in Kleene's three-valued logic: it is false as soon as one evaluated
+    hypothesis is false (whatever else is unknown), true when every hypothesis is evaluated and true, and unknown
+    otherwise (a hypothesis missing an input, or with an undefined margin).
+    """
 
     result_id: str
     values: dict
@@ -135,18 +158,35 @@ class Evaluation:
     conclusions: dict
     missing: dict = field(default_factory=dict)
     hypothesis_names: tuple = ()
+    ranges: dict = field(default_factory=dict)  # conclusion name → (lower, upper, reason), see conclusion_range
 
     @property
     def evaluated_all_hypotheses(self) -> bool:
-        return not any(name in self.missing for name in self.hypothesis_names)
+        """Every hypothesis had its inputs and a defined margin (on every element)."""
+        missing = any(name in self.missing for name in self.hypothesis_names)
+        return not missing and not any(bool(np.any(_to_numpy(v.unknown))) for v in self.hypotheses)
 
     @property
     def holds(self):
-        """Elementwise: every hypothesis evaluated and holding."""
-        if not self.evaluated_all_hypotheses:
+        """Elementwise: every hypothesis evaluated and holding (unknown counts as not certified)."""
+        if any(name in self.missing for name in self.hypothesis_names):
             return False
         verdicts = [v.holds for v in self.hypotheses]
         return functools.reduce(np.logical_and, verdicts, True) if verdicts else True
+
+    @property
+    def fails(self):
+        """Elementwise: some evaluated hypothesis is known to be false."""
+        return functools.reduce(_logical_or, [v.fails for v in self.hypotheses], False)
+
+    @property
+    def all_hold(self) -> bool | None:
+        """The Kleene conjunction over every hypothesis and every element: False, True, or None (unknown)."""
+        truths = [v.truth for v in self.hypotheses]
+        if False in truths:
+            return False
+        missing = any(name in self.missing for name in self.hypothesis_names)
+        return None if missing or None in truths else True
 
     @property
     def binding(self) -> HypothesisVerdict | None:
@@ -157,6 +197,45 @@ class Evaluation:
         if not self.hypotheses:
             return None
         return min(self.hypotheses, key=lambda v: _worst(v.relative_margin))
+
+    def no_guarantee(self, name: str) -> str | None:
+        """Why the conclusion `name` guarantees nothing at these values (None when its value is meaningful):
+        it is NaN/inf, or outside the range its meaning allows (see `conclusion_range`)."""
+        values = _to_numpy(self.conclusions[name])
+        if np.isnan(values).any():
+            return "no guarantee: value is nan"
+        if np.isinf(values).any():
+            return "no guarantee: value is infinite"
+        lower, upper, what = self.ranges.get(name, (-math.inf, math.inf, ""))
+        if (values < lower).any() or (values > upper).any():
+            return f"no guarantee: outside [{lower:g}, {upper:g}] ({what})"
+        return None
+
+
+_NONNEGATIVE_LEFT = re.compile(r"^\s*(‖|\||f\(|L\(|L_y\(|E\(|Lip|Σ|∫|σ_min)[^≥]*≤")
+
+
+def conclusion_range(result: Result, name: str) -> tuple[float, float, str]:
+    """(lower, upper, reason) of the values the conclusion `name` can meaningfully take.
+
+    A conclusion that bounds a nonnegative quantity from above (its meaning reads "‖…‖ ≤ …", "f(…) ≤ …", "Lip… ≤
+    …", a path length or an energy) is ≥ 0: a negative value contradicts the hypotheses it was derived under.
+    Any other conclusion may take any real value.
+    """
+    meaning = next(q.meaning for q in result.conclusions if q.name == name)
+    if _NONNEGATIVE_LEFT.match(meaning):
+        return 0.0, math.inf, "it bounds a nonnegative quantity"
+    return -math.inf, math.inf, "any real value"
+
+
+def _logical_or(a, b):
+    if torch.is_tensor(a) or torch.is_tensor(b):
+        return torch.logical_or(_as_tensor(a), _as_tensor(b))
+    return np.logical_or(a, b)
+
+
+def _logical_not(a):
+    return torch.logical_not(a) if torch.is_tensor(a) else np.logical_not(a)
 
 
 def _worst(relative_margin) -> float:
@@ -180,6 +259,7 @@ class Checker:
         compile_ = functools.partial(compile_expr, backend=backend)
         self._definitions = [(d.name, compile_(d.expr)) for d in result.definitions]
         self._conclusions = [(q.name, compile_(q.expr)) for q in result.conclusions]
+        self._ranges = {q.name: conclusion_range(result, q.name) for q in result.conclusions}
         self._hypotheses = [(h, sp.sstr(h.relation), compile_(h.lhs), compile_(h.rhs), compile_(h.margin))
                             for h in result.hypotheses]
 
@@ -219,10 +299,11 @@ class Checker:
         lib = torch if self.backend == "torch" else np
         scale = lib.maximum(lib.maximum(abs(_to_lib(lhs, lib)), abs(_to_lib(rhs, lib))), _to_lib(1e-300, lib))
         margin = _to_lib(margin, lib)
-        holds = margin > 0 if hyp.strict else margin >= 0
+        holds = margin > 0 if hyp.strict else margin >= 0  # False where the margin is NaN
         with np.errstate(all="ignore"):
             relative = margin / scale
-        return HypothesisVerdict(hyp.name, hyp.meaning, relation, lhs, rhs, margin, relative, holds), []
+        return HypothesisVerdict(hyp.name, hyp.meaning, relation, lhs, rhs, margin, relative, holds,
+                                 lib.isnan(margin)), []
 
     def evaluate(self, values: dict) -> Evaluation:
         """Fill definitions, then evaluate every hypothesis and conclusion that has all its inputs."""
@@ -241,7 +322,7 @@ class Checker:
             else:
                 conclusions[name] = value
         return Evaluation(self.result.id, dict(values), derived, verdicts, conclusions, missing,
-                          tuple(h.name for h in self.result.hypotheses))
+                          tuple(h.name for h in self.result.hypotheses), self._ranges)
 
 
 def _to_lib(x, lib):

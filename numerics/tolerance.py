@@ -4,7 +4,7 @@ A bound holds when  observed ≤ bound·(1 + rtol) + atol·scale  (a lower bound
 observed ≥ bound·(1 − rtol) − atol·scale), with (rtol, atol) chosen by dtype (tight in float64, looser in
 float32) and `scale` the size of the quantity at the start of the run (e.g. the initial loss), so that
 rounding at the floating-point floor of a converged run is not read as a violation. NaN or inf observed
-never holds.
+never holds, and neither does a NaN/inf bound.
 """
 
 from __future__ import annotations
@@ -49,14 +49,25 @@ def above(observed, bound, dtype: torch.dtype = torch.float64, scale=1.0) -> tor
 
 
 def worst_ratio(observed, bound, dtype: torch.dtype = torch.float64, scale=1.0) -> float:
-    """max observed/bound where the bound is above the tolerance floor atol·scale (inf if observed is not finite)."""
+    """max observed/bound over the records whose bound is above the tolerance floor atol·scale.
+
+    inf if some observation is not finite; NaN if some bound is NaN/inf (an undefined bound has no ratio, and is
+    never satisfied) or if no bound is above the floor (the records are then judged by the absolute tolerance
+    alone, and a ratio would mean nothing).
+    """
     observed, bound = torch.as_tensor(observed, dtype=torch.float64), torch.as_tensor(bound, dtype=torch.float64)
     if not bool(torch.isfinite(observed).all()):
         return float("inf")
-    mask = bound > tolerance(dtype)[1] * torch.as_tensor(scale, dtype=torch.float64)  # NaN bounds drop out too
+    if not bool(torch.isfinite(bound).all()):
+        return float("nan")
+    mask = bound > tolerance(dtype)[1] * torch.as_tensor(scale, dtype=torch.float64)
     if not bool(mask.any()):
-        return 0.0
+        return float("nan")
     return float((observed[mask] / bound[mask]).max())
+
+
+FLOOR_REASON = "residual below the floating-point floor RESOLUTION·‖y‖ (numerics.tolerance.resolved)"
+"""Why records outside `resolved` are left out of judgement (the `masked_reason` of such comparisons)."""
 
 
 SWEEP_FLOAT32 = (1e-5, 1e-7)

@@ -21,7 +21,13 @@ def test_claim_passes_in_the_quick_profile(claim):
     if claim.kind == "property":
         assert result.verdict == "holds", f"{claim.id}: no certified instance"
         assert result.ratio is not None and result.ratio <= 1 + 1e-9
-    json.loads(result.to_json())
+    if claim.kind == "negative control":
+        assert result.passed and not result.holds, f"{claim.id}: a negative control reacts, it never 'holds'"
+    json.loads(result.to_json(), parse_constant=_refuse)  # strict JSON: no NaN/Infinity anywhere
+
+
+def _refuse(constant):
+    raise ValueError(f"non-strict JSON constant {constant}")
 
 
 def test_every_gf_and_gd_result_has_a_claim():
@@ -83,6 +89,7 @@ def test_a_crashing_claim_is_an_error_verdict_not_a_pass(tmp_path, monkeypatch):
 
     broken = Claim("GD-1/symbolic", "GD-1", "broken", "symbolic", boom)
     monkeypatch.setattr(runner, "select", lambda only: (broken,))
+    monkeypatch.setattr("verify.claims.all_claims", lambda: (broken,))  # executors look claims up by id
     (result,) = run_claims("quick", None, "cpu", tmp_path, seed=0)
     assert result.verdict == "error" and result.failed and "boom" in result.details["error"]
 

@@ -65,9 +65,9 @@ def fmt(x) -> str:
     return f"{to_float(x):.6g}"
 
 
-def dumps(payload) -> str:
+def dumps(payload, sort_keys: bool = False) -> str:
     """Strict JSON (raises ValueError on NaN/inf, which the payload builders never leave)."""
-    return json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False)
+    return json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False, sort_keys=sort_keys)
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], indent: str = "  ") -> str:
@@ -183,10 +183,34 @@ class BoundReport:
         return min(verdicts, key=key)
 
     def all_hold(self) -> bool | None:
-        """True/False when every hypothesis was evaluated, None when some could not be."""
-        if any(h.name in self.evaluation.missing for h in self.result.hypotheses):
-            return None
-        return all(bool(np.all(v.holds)) for v in self.evaluation.hypotheses)
+        """Kleene conjunction of the hypotheses: False when one evaluated hypothesis fails (whatever is unknown),
+        True when all were evaluated and hold, None otherwise (missing inputs or an undefined margin)."""
+        return self.evaluation.all_hold
+
+    def assumed(self) -> list[dict]:
+        """The record's `assumed_inputs` whose value was given or defaulted (not derived): the verdict holds only
+        provided that each assertion is true."""
+        inputs = self.all_inputs()
+        return [{"name": name, "value": None, "source": inputs[name].source, "assertion": assertion}
+                for name, assertion in self.result.assumed_inputs
+                if name in inputs and inputs[name].source in ("given", "default")]
+
+    def verdict(self) -> str:
+        """"holds", "holds provided that: …" (assumed inputs), "does not hold" or "unknown"."""
+        hold = self.all_hold()
+        if hold is None:
+            return "unknown"
+        if not hold:
+            return "does not hold"
+        assumed = self.assumed()
+        if not assumed:
+            return "holds"
+        return "holds provided that: " + "; ".join(f"{a['assertion']} ({a['name']} {a['source']})" for a in assumed)
+
+    def no_guarantee(self, name: str) -> str | None:
+        """Why the value of the conclusion `name` guarantees nothing (NaN/inf, outside its meaningful range);
+        None when it is a number the theorem can assert (under its hypotheses, reported beside)."""
+        return self.evaluation.no_guarantee(name)
 
     def alternatives(self) -> dict[str, list[list[str]]]:
         """For every symbol some missing item needs: give it, or the unknown inputs of its definition."""
@@ -197,7 +221,7 @@ class BoundReport:
 
 def _verdict_payload(v) -> dict:
     obj = {"name": v.name, "meaning": v.meaning, "relation": v.relation, "lhs": None, "rhs": None,
-           "holds": bool(np.all(v.holds)), "margin": None, "relative_margin": None}
+           "holds": v.truth, "margin": None, "relative_margin": None}
     return with_numbers(obj, lhs=v.lhs, rhs=v.rhs, margin=v.margin, relative_margin=v.relative_margin)
 
 
@@ -206,13 +230,17 @@ def bound_payload(report: BoundReport) -> dict:
 
     Keys: id, title, provenance; inputs {name: {value, source}} (source: given | default | activation | derived);
     activation (null or {name, is_c2, filled, C_phi, C_phi_prime, B, C, sup_dphi, lip_dphi}); hypotheses
-    [{name, meaning, relation, lhs, rhs, holds, margin, relative_margin}]; all_hypotheses_hold (bool, null when
-    some hypothesis could not be evaluated); binding (name or null); conclusions {name: {value, meaning}};
-    missing {item: [absent symbols]}; alternatives {symbol: [[inputs], ...]}; notes [str]. A non-finite
-    number is null and its object gets a "note".
+    [{name, meaning, relation, lhs, rhs, holds (null: unknown), margin, relative_margin}]; all_hypotheses_hold
+    (Kleene: false when one evaluated hypothesis fails, null when none fails but some could not be decided);
+    verdict ("holds" | "holds provided that: …" | "does not hold" | "unknown"); assumed [{name, value, source,
+    assertion}] (inputs the verdict rests on, given rather than derived); binding (name or null); conclusions
+    {name: {value, meaning, no_guarantee (null, or why the value guarantees nothing)}}; missing {item: [absent
+    symbols]}; alternatives {symbol: [[inputs], ...]}; notes [str]. A non-finite number is null and its object
+    gets a "note".
     """
     meanings = {q.name: q.meaning for q in report.result.conclusions}
     binding = report.binding()
+    inputs = report.all_inputs()
     return {
         "id": report.result.id,
         "title": report.result.title,
@@ -222,8 +250,11 @@ def bound_payload(report: BoundReport) -> dict:
         "activation": _activation_payload(report.activation),
         "hypotheses": [_verdict_payload(v) for v in report.evaluation.hypotheses],
         "all_hypotheses_hold": report.all_hold(),
+        "verdict": report.verdict(),
+        "assumed": [with_numbers(a, value=inputs[a["name"]].value) for a in report.assumed()],
         "binding": binding.name if binding else None,
-        "conclusions": {name: with_numbers({"value": None, "meaning": meanings.get(name, "")}, value=value)
+        "conclusions": {name: with_numbers({"value": None, "meaning": meanings.get(name, ""),
+                                            "no_guarantee": report.no_guarantee(name)}, value=value)
                         for name, value in report.evaluation.conclusions.items()},
         "missing": {item: list(names) for item, names in report.evaluation.missing.items()},
         "alternatives": report.alternatives(),
@@ -256,23 +287,32 @@ def _hypotheses_text(report: BoundReport) -> list[str]:
     if not report.result.hypotheses:
         return ["  (none)"]
     verdicts = {v.name: v for v in report.evaluation.hypotheses}
-    rows = [(v.name, fmt(v.lhs), fmt(v.rhs), fmt(bool(np.all(v.holds))), fmt(v.margin), fmt(v.relative_margin))
+    rows = [(v.name, fmt(v.lhs), fmt(v.rhs), _truth_text(v.truth), fmt(v.margin),
+             fmt(v.relative_margin))
             if (v := verdicts.get(h.name)) else (h.name, "—", "—", "unknown", "—", "— (see Missing)")
             for h in report.result.hypotheses]
     lines = [table(("hypothesis", "lhs", "rhs", "holds", "margin", "relative margin"), rows)]
     hold = report.all_hold()
-    lines.append(f"  all hypotheses hold: {'unknown (some could not be evaluated)' if hold is None else fmt(hold)}")
+    lines.append(f"  all hypotheses hold: {'unknown (some could not be decided)' if hold is None else fmt(hold)}")
+    if hold and report.assumed():
+        lines.append(f"  {report.verdict()}")
     binding = report.binding()
     if binding is not None:
-        kind = "closest to failing" if bool(np.all(binding.holds)) else "violated"
+        truth = binding.truth
+        kind = "closest to failing" if truth else ("violated" if truth is False else "undecided")
         lines.append(f"  binding condition: {binding.name} ({kind}; {binding.meaning}), margin {fmt(binding.margin)}, "
                      f"relative margin {fmt(binding.relative_margin)}")
     return lines
 
 
+def _truth_text(truth: bool | None) -> str:
+    return "unknown" if truth is None else fmt(truth)
+
+
 def _conclusions_text(report: BoundReport) -> str:
     meanings = {q.name: q.meaning for q in report.result.conclusions}
-    rows = [(name, fmt(value), meanings.get(name, "")) for name, value in report.evaluation.conclusions.items()]
+    rows = [(name, fmt(value) + (f"  ({reason})" if (reason := report.no_guarantee(name)) else ""),
+             meanings.get(name, "")) for name, value in report.evaluation.conclusions.items()]
     return table(("conclusion", "value", "meaning"), rows) if rows else "  (none evaluated)"
 
 
@@ -298,18 +338,3 @@ def bound_text(report: BoundReport) -> str:
     if report.notes:
         lines += ["", "Notes", *(f"  - {n}" for n in report.notes)]
     return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------------------------------- verify
-
-
-def verify_text(results: Sequence) -> str:
-    """Summary of `ipverify verify`: one row per claim, then the counts."""
-    rows = [(r.claim, r.verdict, fmt(r.ratio), fmt(r.looseness), str(r.instances), f"{to_float(r.wall_time):.2f}s")
-            for r in results]
-    failed = sum(1 for r in results if r.failed)
-    summary = f"{len(results)} claims: {len(results) - failed} passed, {failed} failed"
-    if not rows:
-        return summary
-    return table(("claim", "verdict", "observed/bound", "looseness", "instances", "wall time"), rows,
-                 indent="") + "\n" + summary

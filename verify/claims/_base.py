@@ -1,13 +1,24 @@
 """A claim pairs a catalogue result with an experiment and returns one `CheckResult`.
 
 Verdicts are decided per network and then aggregated (see `aggregate`):
+- a network that produced NaN/inf is "diverged", certified or not: divergence is never a pass (a negative control
+  that must diverge reports "reacted" through its own path, `gradient_descent.negative_control_result`);
 - a network whose hypotheses are certified must stay inside every bound ("holds"), else "violated";
-  if it produced NaN/inf it is "diverged", which never counts as holding;
+- a certified network with a NaN/inf bound on a judged record gives "error": an undefined bound is never satisfied.
+  Records are left out of judgement only explicitly: `Comparison(valid=mask, masked_reason="…")`;
 - a network whose hypotheses are not certified is recorded as "hypothesis fails".
+The claim's verdict is the first that applies: diverged (a certified network), violated, diverged (any network),
+error, holds (some network certified), hypothesis fails.
+
+Each comparison reports its worst observed/bound ratio with where it occurs (network, record, time). A rate
+comparison (`rate_time` given: the bound is C·e^{−c·t} or C·q^τ) also reports its looseness, the fitted measured
+rate over the guaranteed one, and its headline ratio leaves out the initial transient, the records before the bound
+has fallen by a factor e (t < 1/c), where every rate bound is nearly an equality.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,8 +26,9 @@ from pathlib import Path
 
 import torch
 
+from numerics.inertial import fitted_rate
 from numerics.tolerance import below, worst_ratio
-from verify.result import CheckResult, versions
+from verify.result import CheckResult, Verdict, versions
 
 
 @dataclass(frozen=True)
@@ -41,7 +53,14 @@ class Claim:
 
 @dataclass
 class Comparison:
-    """One measured quantity against its bound, over b networks and T records."""
+    """One measured quantity against its bound, over b networks and T records.
+
+    `valid` (b, T) selects the records to judge, and `masked_reason` says why the others are not (for instance
+    "residual at the floating-point floor", "before t*"); a NaN/inf bound on a judged record is an error.
+    `rate_time` (T,) or (b, T) declares a rate bound, C·e^{−c·t} or C·q^τ in that time (see the module docstring),
+    or floor + C·e^{−c·t} with `rate_floor` (b,) or a scalar: rates and ratios are then those of the excess over
+    the floor, the part of the bound that decays.
+    """
 
     name: str
     observed: torch.Tensor  # (b, T) or (b,)
@@ -49,47 +68,136 @@ class Comparison:
     scale: object = 1.0  # size of the quantity at the start (tolerance floor, see numerics.tolerance)
     lower: bool = False  # True: observed must stay ABOVE the bound
     valid: torch.Tensor | None = None  # (b, T) records to judge (None: all); see numerics.tolerance.resolved
+    masked_reason: str | None = None
+    rate_time: torch.Tensor | None = None
+    rate_floor: object = 0.0
 
     def _valid(self) -> torch.Tensor:
         obs = _as_2d(self.observed)
         return torch.ones_like(obs, dtype=torch.bool) if self.valid is None else self.valid.expand_as(obs)
 
-    def holds(self, dtype) -> torch.Tensor:
-        """(b,) whether every record of each network is within the bound."""
-        obs, bnd = _as_2d(self.observed), _as_2d(self.bound).expand_as(_as_2d(self.observed))
+    def _sides(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(observed, bound, scale), each (b, T) float64."""
+        obs = _as_2d(self.observed)
         scale = torch.as_tensor(self.scale, dtype=torch.float64)
         scale = scale[:, None] if scale.dim() == 1 else scale
-        if self.lower:
-            ok = below(bnd, obs, dtype, scale)
-        else:
-            ok = below(obs, bnd, dtype, scale)
-        return (ok | torch.isnan(bnd) | ~self._valid()).all(dim=1)
+        return obs, _as_2d(self.bound).expand_as(obs), scale.expand_as(obs)
+
+    def undefined(self) -> torch.Tensor:
+        """(b,) whether some judged record has a NaN/inf bound."""
+        _, bnd, _ = self._sides()
+        return (~torch.isfinite(bnd) & self._valid()).any(dim=1)
+
+    def outside(self, dtype) -> torch.Tensor:
+        """(b,) whether some judged record with a finite bound is outside it (a non-finite observation is)."""
+        obs, bnd, scale = self._sides()
+        ok = below(bnd, obs, dtype, scale) if self.lower else below(obs, bnd, dtype, scale)
+        return (~ok & torch.isfinite(bnd) & self._valid()).any(dim=1)
+
+    def holds(self, dtype) -> torch.Tensor:
+        """(b,) whether every judged record of each network is within a defined bound."""
+        return ~self.outside(dtype) & ~self.undefined()
 
     def ratio(self, mask: torch.Tensor, dtype) -> float:
-        return self.worst(mask, dtype)[0]
+        """The worst observed/bound over every judged record after the first of the networks in `mask`, the
+        transient of a rate bound included: how close a run came to leaving the bound (what a search pushes on)."""
+        worst = self.worst(mask, dtype, rates=False)
+        return worst.get("with_transient", worst)["ratio"]
 
-    def worst(self, mask: torch.Tensor, dtype) -> tuple[float, float | None, float | None]:
-        """Worst observed/bound (bound/observed for a lower bound) over the networks in `mask`.
+    def worst(self, mask: torch.Tensor, dtype, rates: bool = True) -> dict:
+        """Worst observed/bound (bound/observed for a lower bound) over the networks in `mask`, and where.
 
-        The first record is left out of the ratio (not of the check): at τ = 0 several bounds are equalities,
-        and the ratio would then say nothing about the trajectory. Records outside `valid` are left out too.
+        The first record is left out of the ratio (not of the check): at τ = 0 several bounds are equalities, and
+        the ratio would then say nothing about the trajectory. Records outside `valid` are left out too. Keys: ratio
+        and where it is attained (observed, bound, network, record, time). For a rate comparison the ratio leaves
+        out the initial transient (records before the bound has fallen to bound(0)/e; `transient_end` holds that
+        time per network, None when it never does), `with_transient` holds the ratio over every record and where it
+        is attained, and looseness, measured_rate, guaranteed_rate, looseness_network come from `looseness` (unless
+        `rates` is False).
         """
-        if not bool(mask.any()):
-            return float("nan"), None, None
-        obs = _as_2d(self.observed)[mask]
-        bnd = _as_2d(self.bound).expand_as(_as_2d(self.observed))[mask]
-        valid = self._valid()[mask]
-        scale = torch.as_tensor(self.scale, dtype=torch.float64)
-        scale = (scale[mask][:, None] if scale.dim() == 1 else scale).expand_as(obs)
+        obs, bnd, scale = self._sides() if self.rate_time is None else self._excess()
+        judged = self._valid() & mask[:, None]
         if obs.shape[1] > 1:
-            obs, bnd, valid, scale = obs[:, 1:], bnd[:, 1:], valid[:, 1:], scale[:, 1:]
-        obs, bnd, scale = obs[valid], bnd[valid], scale[valid]
+            judged[:, 0] = False
         num, den = (bnd, obs) if self.lower else (obs, bnd)
-        ratio = worst_ratio(num, den, dtype, scale)
-        hit = (num / den == ratio).nonzero()
-        if not len(hit):
-            return ratio, None, None
-        return ratio, float(obs[hit[0, 0]]), float(bnd[hit[0, 0]])
+        everything = _located(num, den, judged, dtype, scale, self._time(), self.lower)
+        if self.rate_time is None:
+            return everything
+        after, transient_end = self._after_transient(bnd)
+        return {**_located(num, den, judged & after, dtype, scale, self._time(), self.lower),
+                "transient_end": transient_end, "with_transient": everything,
+                **(self.looseness(mask) if rates else {})}
+
+    def _excess(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(observed − floor, bound − floor, scale) of a rate comparison, each (b, T)."""
+        obs, bnd, scale = self._sides()
+        floor = _as_2d(self.rate_floor).expand_as(obs)
+        return obs - floor, bnd - floor, scale
+
+    def _time(self) -> torch.Tensor | None:
+        if self.rate_time is None:
+            return None
+        return torch.as_tensor(self.rate_time, dtype=torch.float64).expand_as(_as_2d(self.observed))
+
+    def _after_transient(self, bnd: torch.Tensor) -> tuple[torch.Tensor, list]:
+        """(b, T) records after the initial transient (the bound has fallen by a factor e from its first record)
+        and, per network, the time the transient ends (None when the bound never falls that far)."""
+        after = bnd <= bnd[:, :1] / math.e
+        t = self._time()
+        first = after.to(torch.int64).argmax(dim=1)
+        ends = [float(t[i, first[i]]) if bool(after[i].any()) else None for i in range(after.shape[0])]
+        return after, ends
+
+    def looseness(self, mask: torch.Tensor) -> dict:
+        """Rate comparison: per network the least-squares exponential rate of the observed records (judged,
+        finite, > 0) against the guaranteed rate fitted on the bound over the same records; the looseness is
+        their quotient (1: the guaranteed rate is attained; 4: the measured decay is 4 times faster), reported
+        for the network closest to its guarantee."""
+        obs, bnd, _ = self._excess()
+        judged = self._valid() & torch.isfinite(obs) & (obs > 0) & torch.isfinite(bnd) & (bnd > 0)
+        measured = fitted_rate(self._time(), obs, valid=judged, upper=math.inf, lower=0.0, envelope=True)
+        guaranteed = fitted_rate(self._time(), bnd, valid=judged, upper=math.inf, lower=0.0, envelope=False)
+        quotient = measured / guaranteed
+        usable = mask & torch.isfinite(quotient) & (guaranteed > 0)
+        if not bool(usable.any()):
+            return {"looseness": None, "measured_rate": None, "guaranteed_rate": None, "looseness_network": None}
+        i = int(torch.where(usable, quotient, math.inf).argmin())
+        return {"looseness": float(quotient[i]), "measured_rate": float(measured[i]),
+                "guaranteed_rate": float(guaranteed[i]), "looseness_network": i}
+
+    def masked(self) -> dict | None:
+        """How many records are left out of judgement, and why (None when every record is judged)."""
+        left_out = int((~self._valid()).sum())
+        if not left_out:
+            return None
+        return {"records": left_out, "of": int(self._valid().numel()), "reason": self.masked_reason or "not stated"}
+
+    @classmethod
+    def concatenate(cls, parts: list[Comparison]) -> Comparison:
+        """The networks of several comparisons of one quantity stacked (same number of records)."""
+        first = parts[0]
+        sides = [p._sides() for p in parts]
+        time = None if first.rate_time is None else torch.cat([p._time() for p in parts])
+        floor = torch.cat([_as_2d(p.rate_floor).expand(o.shape[0], 1)
+                           for p, (o, _, _) in zip(parts, sides, strict=True)])
+        return cls(first.name, torch.cat([o for o, _, _ in sides]), torch.cat([b for _, b, _ in sides]),
+                   scale=torch.cat([sc[:, 0] for _, _, sc in sides]), lower=first.lower,
+                   valid=None if all(p.valid is None for p in parts) else torch.cat([p._valid() for p in parts]),
+                   masked_reason=first.masked_reason, rate_time=time, rate_floor=floor)
+
+
+def _located(num, den, judged, dtype, scale, t, lower: bool) -> dict:
+    """max num/den over the `judged` records (numerics.tolerance.worst_ratio) and where it is attained."""
+    ratio = worst_ratio(num[judged], den[judged], dtype, scale[judged]) if bool(judged.any()) else math.nan
+    out = {"ratio": ratio, "observed": None, "bound": None, "network": None, "record": None, "time": None}
+    with torch.no_grad():
+        hit = (judged & (num / den == ratio)).nonzero()
+    if len(hit):
+        i, k = int(hit[0, 0]), int(hit[0, 1])
+        out.update(network=i, record=k, time=None if t is None else float(t[i, k]))
+        obs, bnd = (den, num) if lower else (num, den)
+        out["observed"], out["bound"] = float(obs[i, k]), float(bnd[i, k])
+    return out
 
 
 def _as_2d(x) -> torch.Tensor:
@@ -113,33 +221,68 @@ class Judgement:
 
 
 def aggregate(j: Judgement, ctx: Context, started: float, replay: str, seed: int) -> CheckResult:
-    """Per-network verdicts → one CheckResult, with the worst observed/bound ratio among certified networks."""
-    hyp = j.hypotheses_hold.bool()
-    inside = torch.stack([c.holds(ctx.dtype) for c in j.comparisons]).all(dim=0) if j.comparisons else hyp
-    diverged = j.diverged.bool()
-    violated = hyp & ~diverged & ~inside
+    """Per-network verdicts → one CheckResult, with the worst observed/bound ratio among certified networks
+    (see the module docstring for the order of the verdicts)."""
+    hyp, diverged = j.hypotheses_hold.bool(), j.diverged.bool()
+    none = torch.zeros_like(hyp)
+    outside = torch.stack([c.outside(ctx.dtype) for c in j.comparisons]).any(dim=0) if j.comparisons else none
+    undefined = {c.name: hyp & ~diverged & c.undefined() for c in j.comparisons}
+    violated = hyp & ~diverged & outside
     if bool((hyp & diverged).any()):
-        verdict = "diverged"
+        verdict = Verdict.DIVERGED
     elif bool(violated.any()):
-        verdict = "violated"
+        verdict = Verdict.VIOLATED
+    elif bool(diverged.any()):
+        verdict = Verdict.DIVERGED
+    elif any(bool(u.any()) for u in undefined.values()):
+        verdict = Verdict.ERROR
     elif bool(hyp.any()):
-        verdict = "holds"
+        verdict = Verdict.HOLDS
     else:
-        verdict = "hypothesis fails"
+        verdict = Verdict.HYPOTHESIS_FAILS
     worst_of = {c.name: c.worst(hyp, ctx.dtype) for c in j.comparisons}
-    per_check = {name: w[0] for name, w in worst_of.items()}
-    worst = max(per_check, key=lambda k: per_check[k] if per_check[k] == per_check[k] else -1.0, default=None)
-    details = {"per_check_worst_ratio": per_check, "networks": int(hyp.numel()),
+    per_check = {name: _finite(w["ratio"]) for name, w in worst_of.items()}
+    worst = max((k for k in per_check if per_check[k] is not None), key=per_check.get, default=None)
+    details = {"per_check_worst_ratio": per_check, "per_check": {k: _readable(w) for k, w in worst_of.items()},
+               "networks": int(hyp.numel()),
                "certified_networks": int(hyp.sum()), "violated_networks": int(violated.sum()),
-               "diverged_networks": int(diverged.sum()), **j.details}
-    _, observed, bound = worst_of[worst] if worst else (None, None, None)
+               "diverged_networks": int(diverged.sum()),
+               "diverged_uncertified_networks": int((diverged & ~hyp).sum()), **j.details}
+    undefined_at = {name: u.nonzero().flatten().tolist() for name, u in undefined.items() if bool(u.any())}
+    if undefined_at:
+        details["undefined_bound_networks"] = undefined_at
+    masked = {c.name: m for c in j.comparisons if (m := c.masked())}
+    if masked:
+        details["masked_records"] = masked
+    loose = {name: w["looseness"] for name, w in worst_of.items() if w.get("looseness") is not None}
     if worst:
         details["worst_check"] = worst
-    return CheckResult(claim=j.claim, result_id=j.result_id, verdict=verdict,
-                       ratio=per_check.get(worst) if worst else None, observed=observed, bound=bound,
-                       binding=j.binding, margin=j.margin, hypotheses=j.hypotheses, instances=int(hyp.numel()),
-                       seed=seed, device=str(ctx.device), dtype=str(ctx.dtype).replace("torch.", ""),
-                       wall_time=time.perf_counter() - started, details=details, replay=replay, versions=versions())
+    w = worst_of[worst] if worst else {}
+    return CheckResult(claim=j.claim, result_id=j.result_id, verdict=verdict, ratio=per_check.get(worst),
+                       observed=w.get("observed"), bound=w.get("bound"), binding=j.binding, margin=j.margin,
+                       looseness=min(loose.values()) if loose else None, hypotheses=j.hypotheses,
+                       instances=int(hyp.numel()), seed=seed, device=str(ctx.device),
+                       dtype=str(ctx.dtype).replace("torch.", ""), wall_time=time.perf_counter() - started,
+                       details=details, replay=replay, versions=versions())
+
+
+def _finite(x) -> float | None:
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+def _readable(worst: dict) -> dict:
+    """`Comparison.worst` for the JSON: a ratio that is not a number is None, with a `ratio_note` saying why."""
+    out = {k: _readable(v) if isinstance(v, dict) else v for k, v in worst.items()}
+    ratio = out["ratio"]
+    if math.isnan(ratio):
+        note = "no judged record past the transient" if "with_transient" in out else \
+            "no judged record with a finite bound above the tolerance floor"
+    elif math.isinf(ratio):
+        note = "an observation is not finite"
+    else:
+        return out
+    out.update(ratio=None, ratio_note=note)
+    return out
 
 
 def replay_command(claim_id: str, ctx: Context) -> str:

@@ -18,7 +18,7 @@ import torch
 from numerics.checkers import checker
 from numerics.experiments import DescentRun, descent_run
 from numerics.instances import InstanceSpec
-from numerics.tolerance import resolved
+from numerics.tolerance import FLOOR_REASON, resolved
 from verify.claims._base import Comparison, Context, Judgement, aggregate, replay_command
 from verify.result import CheckResult
 
@@ -53,29 +53,36 @@ def hypothesis_records(ev) -> list:
     return out
 
 
-def _run_values(run: DescentRun) -> dict:
-    return {**run.instance.checker_values(), "gamma": run.gamma, "L": run.L}
+def _run_values(run: DescentRun, **overrides) -> dict:
+    """The instance's certified constants, the step and the certified L; `overrides` replace any of them."""
+    return {**run.instance.checker_values(), "gamma": run.gamma, "L": run.L, **overrides}
 
 
-def gd4_comparisons(run: DescentRun, conclusions: dict) -> list[Comparison]:
-    """GD-4 items 1, 2, 3 and 5 on the recorded iterates (every step is recorded)."""
+def gd4_comparisons(run: DescentRun, conclusions: dict, **overrides) -> list[Comparison]:
+    """GD-4 items 1, 2, 3 and 5 on the recorded iterates (every step is recorded).
+
+    The loss bounds are the record's floor forms: f_τ ≤ ½y_perp² + (f₀ − ½y_perp²)(1 − 2ν)^τ and
+    f_{τ+1} − ½y_perp² ≤ (1 − 2ν)(f_τ − ½y_perp²), evaluated by the checker at every recorded τ.
+    """
     traj, inst = run.trajectory, run.instance
     loss, loss0 = traj.loss, traj.loss[:, :1]
-    factor = conclusions["step_factor"][:, None]
-    tau = traj.steps.to(loss.dtype)[None, :]
+    factor, floor = (conclusions[name].expand(loss.shape[0])[:, None] for name in ("step_factor", "loss_floor"))
+    tau = traj.steps.to(loss.dtype)[None, :].expand_as(loss)
+    _, _, along = evaluate("GD-4", _run_values(run, tau=tau, **overrides))
     decrease = conclusions["decrease_factor"][:, None] * traj.grad_norm_sq[:, :-1]
     valid = resolved_records(run)
     return [
-        Comparison("loss <= step_factor^tau * loss_0 (item 5)", loss, loss0 * factor**tau, scale=loss0[:, 0],
-                   valid=valid),
-        Comparison("loss_{tau+1} <= step_factor * loss_tau (item 5)", loss[:, 1:], factor * loss[:, :-1],
-                   scale=loss0[:, 0], valid=valid[:, 1:]),
+        Comparison("loss <= floor + (loss_0 - floor) step_factor^tau (item 5)", loss, along["loss_bound"],
+                   scale=loss0[:, 0], valid=valid, masked_reason=FLOOR_REASON, rate_time=tau, rate_floor=floor),
+        Comparison("loss_{tau+1} - floor <= step_factor (loss_tau - floor) (item 5)", loss[:, 1:] - floor,
+                   factor * (loss[:, :-1] - floor), scale=loss0[:, 0], valid=valid[:, 1:], masked_reason=FLOOR_REASON),
         Comparison("sufficient decrease (item 2)", decrease, loss[:, :-1] - loss[:, 1:], scale=loss0[:, 0],
-                   valid=valid[:, 1:]),
+                   valid=valid[:, 1:], masked_reason=FLOOR_REASON),
         Comparison("||theta_tau - theta_0|| <= R'_gamma (item 1)", traj.dist0,
                    conclusions["theta_dist_bound"][:, None], scale=inst.R_prime),
         Comparison("tail path length <= 2c_gamma/(sigma_A sigma_0) ||y_tau - y|| (item 3)", traj.tail_length,
-                   conclusions["path_length_factor"][:, None] * traj.residual, scale=inst.R_prime, valid=valid),
+                   conclusions["path_length_factor"][:, None] * traj.residual, scale=inst.R_prime, valid=valid,
+                   masked_reason=FLOOR_REASON),
         Comparison("sigma_min(J(theta_tau)) >= sigma_0/2 (item 1)", traj.sigma_min,
                    conclusions["sigma_min_lower"][:, None], lower=True, scale=inst.sigma_0),
     ]
@@ -86,10 +93,12 @@ def resolved_records(run: DescentRun) -> torch.Tensor:
     return resolved(run.trajectory.residual, run.instance.y.norm(dim=-1), run.trajectory.residual.dtype)
 
 
-def judge_descent(run: DescentRun, claim_id: str, result_id: str = "GD-4") -> Judgement:
-    hold, ev, conclusions = evaluate(result_id, _run_values(run))
+def judge_descent(run: DescentRun, claim_id: str, result_id: str = "GD-4", **overrides) -> Judgement:
+    """GD-4 on a run; `overrides` replace checker values (a negative control forces y_perp = 0, for instance)."""
+    hold, ev, conclusions = evaluate(result_id, _run_values(run, **overrides))
     binding = ev.binding
-    return Judgement(claim_id, result_id, hold, gd4_comparisons(run, conclusions), run.trajectory.diverged,
+    return Judgement(claim_id, result_id, hold, gd4_comparisons(run, conclusions, **overrides),
+                     run.trajectory.diverged,
                      binding=binding.name if binding else None,
                      margin=float(np.min(binding.margin)) if binding else None, hypotheses=hypothesis_records(ev),
                      details=_run_details(run))
@@ -102,10 +111,13 @@ def judge_flow(run: DescentRun, claim_id: str) -> Judgement:
     hold_gd, _, gd = evaluate("GD-4", _run_values(run))
     hold, ev, flow = evaluate("GF-5", values)
     comparisons = [
-        Comparison("||y(t) - y|| <= ||y(0) - y|| exp(-sigma_A^2 sigma_0^2 t/4)", traj.residual, flow["residual_bound"],
-                   scale=inst.residual_0, valid=resolved_records(run)),
-        Comparison("L(t) <= L(0) exp(-sigma_A^2 sigma_0^2 t/2)", traj.loss, flow["loss_bound"],
-                   scale=traj.loss[:, 0], valid=resolved_records(run)),
+        Comparison("||y(t) - y||^2 - y_perp^2 <= (||y(0) - y||^2 - y_perp^2) exp(-sigma_A^2 sigma_0^2 t/2)",
+                   traj.residual, flow["residual_bound"],
+                   scale=inst.residual_0, valid=resolved_records(run), masked_reason=FLOOR_REASON,
+                   rate_time=run.flow_time),
+        Comparison("L(t) - floor <= (L(0) - floor) exp(-sigma_A^2 sigma_0^2 t/2)", traj.loss, flow["loss_bound"],
+                   scale=traj.loss[:, 0], valid=resolved_records(run), masked_reason=FLOOR_REASON,
+                   rate_time=run.flow_time, rate_floor=flow.get("loss_floor", 0.0)),
         Comparison("||theta(t) - theta_0|| <= c_gamma R'", traj.dist0, gd["theta_dist_bound"][:, None],
                    scale=inst.R_prime),
         Comparison("sigma_min(J(theta(t))) >= sigma_0/2", traj.sigma_min, flow["sigma_min_lower"], lower=True,
@@ -130,7 +142,7 @@ def judge_recovery(run: DescentRun, claim_id: str) -> Judgement:
     hold, ev, rec = evaluate("GF-6", values)
     error = (traj.x - inst.x_bar[:, None, :]).norm(dim=-1)
     comparisons = [Comparison("||x(t) - x_bar|| <= GF-6 recovery bound", error, rec["recovery_bound"],
-                              scale=error[:, 0], valid=resolved_records(run))]
+                              scale=error[:, 0], valid=resolved_records(run), masked_reason=FLOOR_REASON)]
     binding = ev.binding
     return Judgement(claim_id, "GF-6", hold & inst.planted_inside, comparisons, traj.diverged,
                      binding=binding.name if binding else None,
@@ -147,10 +159,10 @@ def judge_early_stopping(run: DescentRun, claim_id: str) -> Judgement:
     prediction = (traj.x @ inst.matrix.mT - y_bar[:, None, :]).norm(dim=-1)
     t_star, floor = gf7["t_star"].reshape(-1, 1), gf7["floor"].reshape(-1, 1)
     after = run.flow_time >= t_star
-    floor = torch.where(after, floor, torch.full_like(prediction, float("nan")))
     comparisons = [Comparison("||y(t) - y_bar|| <= prediction bound", prediction, gf7["prediction_bound"],
                               scale=inst.residual_0),
-                   Comparison("||y(t) - y_bar|| <= 2||eps|| for t >= t*", prediction, floor, scale=inst.residual_0)]
+                   Comparison("||y(t) - y_bar|| <= 2||eps|| for t >= t*", prediction, floor, scale=inst.residual_0,
+                              valid=after, masked_reason="before t* (the floor is claimed only for t >= t*)")]
     binding = ev.binding
     return Judgement(claim_id, "GF-7", hold, comparisons, traj.diverged, binding=binding.name if binding else None,
                      margin=float(np.min(binding.margin)) if binding else None, hypotheses=hypothesis_records(ev),
@@ -159,7 +171,7 @@ def judge_early_stopping(run: DescentRun, claim_id: str) -> Judgement:
 
 
 def _noise(inst) -> torch.Tensor:
-    """ε = y − A x̄ (in Im(A) by construction)."""
+    """ε = y − A x̄ (its part outside Im(A) has norm y_perp)."""
     return inst.y - inst.x_bar @ inst.matrix.mT
 
 
@@ -174,27 +186,12 @@ def _run_details(run: DescentRun) -> dict:
 def concatenate(judgements: list[Judgement]) -> Judgement:
     """Stack the networks of several runs of one claim (same number of records)."""
     first = judgements[0]
-    comparisons = []
-    for i, c in enumerate(first.comparisons):
-        parts = [j.comparisons[i] for j in judgements]
-        comparisons.append(Comparison(
-            c.name, torch.cat([_2d(p.observed) for p in parts]), torch.cat([_2d(p.bound, p.observed) for p in parts]),
-            scale=torch.cat([torch.as_tensor(p.scale, dtype=torch.float64).expand(_2d(p.observed).shape[0])
-                             for p in parts]), lower=c.lower,
-            valid=None if all(p.valid is None for p in parts) else torch.cat([p._valid() for p in parts])))
+    comparisons = [Comparison.concatenate([j.comparisons[i] for j in judgements])
+                   for i in range(len(first.comparisons))]
     worst = min(judgements, key=lambda j: j.margin if j.margin is not None else float("inf"))
     return Judgement(first.claim, first.result_id, torch.cat([j.hypotheses_hold for j in judgements]), comparisons,
                      torch.cat([j.diverged for j in judgements]), binding=worst.binding, margin=worst.margin,
                      hypotheses=worst.hypotheses, details={"runs": [j.details for j in judgements]})
-
-
-def _2d(x, like=None) -> torch.Tensor:
-    x = torch.as_tensor(x, dtype=torch.float64)
-    x = x.reshape(1, 1) if x.dim() == 0 else x[:, None] if x.dim() == 1 else x
-    if like is not None:
-        x = x.expand(torch.as_tensor(like).shape[0], -1) if x.shape[0] == 1 else x
-        x = x.expand_as(_2d(like))
-    return x
 
 
 def run_claim(claim_id: str, specs: list[InstanceSpec], gamma_factor: float, steps: int, judge, ctx: Context,
