@@ -17,7 +17,7 @@ import sympy as sp
 
 
 class Provenance(enum.Enum):
-    """How much of a result is known to be the paper's (tags of ../shared/theory/README.md)."""
+    """How much of a result is known to be the paper's (see the README, "The catalogue and its provenance")."""
 
     CONFIRMED = "CONFIRMED"
     RECALLED = "RECALLED"

@@ -1,4 +1,4 @@
-"""Gradient descent with step γ on L_y(A g(u, θ)): GD-1 … GD-6 (../shared/theory/02).
+"""Gradient descent with step γ on L_y(A g(u, θ)): GD-1 … GD-6.
 
 Paper: Buskulic, Fadili, Quéau, EUSIPCO 2024 (arXiv:2403.05395). Numbering is presumed, not verified.
 
@@ -41,7 +41,6 @@ from theory.two_layer import dV, dW, jacobian_difference_majorants, jacobian_dif
 
 PAPER = ("Buskulic, Fadili, Quéau. Recovery Guarantees of Unsupervised Neural Networks for Inverse Problems "
          "trained with Gradient Descent. EUSIPCO 2024.")
-NOTES = "../shared/theory/02-gradient-descent.md"
 ABS = "Attouch, Bolte, Svaiter. Convergence of descent methods for semi-algebraic and tame problems. Math. Prog. 2013."
 
 gamma, L, sigma_A, sigma_0 = S("gamma"), S("L"), S("sigma_A"), S("sigma_0")
@@ -134,7 +133,7 @@ GD_1 = Result(
                  Quantity("gamma_max_c", 2 / L, "supremum of the steps with finite c_γ")),
     unconfirmed=("ν₁ as the paper's constant (from the project specification)", "strict < or ≤ in γ ≤ 1/L"),
     choices=("γ ≤ 1/L (non-strict), as the half-open range ]1,4] suggests.",),
-    references=(PAPER, ABS, NOTES + " GD-1"),
+    references=(PAPER, ABS),
     assumed_inputs=(ASSUMED_L,),
     self_checks=(
         SelfCheck("ν₁ = b/a with the ABS constants a = (1 − γL/2)/γ, b = 1/γ + L (descent lemma, L-smoothness)",
@@ -195,7 +194,7 @@ GD_2 = Result(
                "from ∇f(θ) − ∇f(θ′) = (J − J′)ᵀAᵀr + J′ᵀAᵀA(g − g′)."),
     symbols=syms("A_norm", "Lip_g", "Lip_J", "sup_residual"),
     conclusions=(Quantity("L_bound", L_BOUND, "Lip_𝔹(∇f) ≤ this bound"),),
-    references=(PAPER, NOTES + " GD-2"),
+    references=(PAPER),
     assumed_inputs=(("Lip_g", "Lip_g is a Lipschitz constant of g(u, ·) on the ball"), ASSUMED_LIP_J,
                     ("sup_residual", "sup_residual bounds ‖A g(u, θ) − y‖ on the ball")),
     self_checks=(SelfCheck("L_bound is the sum over the split's terms of the products of their factors' norms",
@@ -254,7 +253,7 @@ GD_3 = Result(
     conclusions=(Quantity("theta_dist_bound", R_prime_GD, "‖θ_τ − θ₀‖ ≤ R′_GD"),
                  Quantity("gamma_max", 1 / L, "largest admissible step")),
     unconfirmed=("the form R′_GD = ν₁R′_GF and any first-step term", "the theorem's numbering"),
-    references=(PAPER, NOTES + " GD-3"),
+    references=(PAPER),
     assumed_inputs=ASSUMED_SMOOTHNESS_INPUTS,
     self_checks=(SelfCheck("ν₁ = b/a with the ABS constants", lambda r: _is_abs_ratio(r.definition("nu_1"))),
                  mse_radius_check(), two_layer_lip_check(), weyl_radius_check(),
@@ -376,7 +375,7 @@ GD_4 = Result(
     unconfirmed=("whether the paper's statement matches this proved version",),
     choices=("The checks use this version (c_γ); GD-3's ν₁ form is reported beside it.",
              "y_perp is an input without a default: taking it as 0 would assume y ∈ Im(A)."),
-    references=(PAPER, ABS, NOTES + " GD-4"),
+    references=(PAPER, ABS),
     assumed_inputs=ASSUMED_SMOOTHNESS_INPUTS,
     self_checks=(weyl_radius_check(), floor_form_check((1 - 2 * S("nu")) ** tau), smoothness_definitions_check(),
         sigma_min_check(), mse_radius_check(), two_layer_lip_check(),
@@ -426,7 +425,7 @@ GD_5 = Result(
     conclusions=(Quantity("k_required", K_RECALLED_GD, "recalled sufficient width (C_width unknown)"),
                  Quantity("discretisation_factor", nu_1**4, "ν₁⁴ ∈ ]1, 256]")),
     unconfirmed=("the constants C, C′; the power of ν₁ (ν₁⁴, ν₁², absorbed)", "the log d factor", "the probability"),
-    references=(PAPER, NOTES + " GD-5"),
+    references=(PAPER),
     assumed_inputs=(ASSUMED_L,),
     self_checks=(
         SelfCheck("ν₁ = b/a with the ABS constants", lambda r: _is_abs_ratio(r.definition("nu_1"))),
@@ -495,7 +494,7 @@ GD_6 = Result(
     conclusions=(Quantity("Lip_J_bound", LIP_J_GD6, "Lip_{𝔹(θ₀,R)}(J_g) ≤ this bound"),
                  Quantity("k_required", K_REQUIRED_GD6, "sufficient width for GD")),
     choices=("R′_γ (derived) rather than ν₁R′ enters the width; GD-5 keeps the recalled ν₁⁴.",),
-    references=(PAPER, NOTES + " GD-6"),
+    references=(PAPER),
     assumed_inputs=(ASSUMED_L,),
     self_checks=(SelfCheck("c_γ = 1/(γa), the path-length constant of the ABS argument",
                            lambda r: _is_path_constant(r.definition("c_gamma"))),

@@ -1,9 +1,9 @@
-"""Gradient flow on L_y(A g(u, θ)) for a general network: GF-1 … GF-7 (../shared/theory/01).
+"""Gradient flow on L_y(A g(u, θ)) for a general network: GF-1 … GF-7.
 
 Papers: [P1] Buskulic, Quéau, Fadili, SSVM 2023 (arXiv:2303.11265); [P2] Buskulic, Fadili, Quéau,
 JMIV 2024 (arXiv:2309.12128). Theorem numbers marked (#?) are recalled, not verified.
 
-Choices on the notes' discrepancies (README of ../shared/theory, items 6 and 7):
+Choices where the sources disagree:
 - The Łojasiewicz function is written ψ(s) = c s^α (01's convention); 02's c s^{1−α} is the same
   family with α ↦ 1 − α, and both agree at α = ½, the only exponent the checks use.
 - The optimisation term of the recovery bound uses ψ(Ψ⁻¹(γ(t))) (GF-6 as recalled); the variant with
@@ -22,7 +22,6 @@ from theory.symbols import S, syms
 P1 = "Buskulic, Quéau, Fadili. Convergence Guarantees of Overparametrized Wide Deep Inverse Prior. SSVM 2023."
 P2 = ("Buskulic, Fadili, Quéau. Convergence and Recovery Guarantees of Unsupervised Neural Networks for "
       "Inverse Problems. JMIV 2024.")
-NOTES = "../shared/theory/01-gradient-flow.md"
 
 sigma_A, sigma_0, t = S("sigma_A"), S("sigma_0"), S("t")
 residual_0, loss_0, psi_0 = S("residual_0"), S("loss_0"), S("psi_0")
@@ -206,7 +205,7 @@ GF_1 = Result(
     symbols=syms("loss_0", "t"),
     conclusions=(Quantity("loss_bound", loss_0, "L_y(y(t)) ≤ L_y(y(0)) for all t ≥ 0"),),
     unconfirmed=("numbering and exact wording",),
-    references=(P2, NOTES + " GF-1"),
+    references=(P2),
     self_checks=(SelfCheck("L(t) ≤ sup_{q ≥ 0}(L(0) − q): the loss only decreases", _monotone_loss_bound),
                  SelfCheck("d/dt f(θ(t)) = −‖θ̇‖² along the flow (chain rule)",
                            lambda r: _flow_time_derivative_of_loss()),),
@@ -235,7 +234,7 @@ GF_2 = Result(
                           "the largest such radius σ₀/(2 Lip), shrunk by a relative 10⁻¹² against rounding"),),
     conclusions=(Quantity("sigma_min_lower", sigma_0 - S("Lip_J") * R,
                           "σ_min(J_g(θ)) ≥ σ₀ − Lip·R on 𝔹(θ₀, R)"),),
-    references=(P1, P2, NOTES + " GF-2"),
+    references=(P1, P2),
     assumed_inputs=(ASSUMED_LIP_J,),
     self_checks=(SelfCheck("R is the root of R·Lip_J = σ₀/2 (the hypothesis at equality), shrunk by 10⁻¹²",
                            _weyl_radius_is_root),
@@ -302,7 +301,7 @@ GF_3 = Result(
              "max_i‖V_{:,i}(0)‖ are given; Lip_J is then GF-10's bound at R.",
              "A general KL loss vanishes only at y, so y ∈ Im(A) is a hypothesis (y_perp = ‖P⊥y‖ ≤ 0); the MSE "
              "without it is GF-5's floor form."),
-    references=(P2, NOTES + " GF-3"),
+    references=(P2),
     assumed_inputs=(ASSUMED_LIP_J,),
     self_checks=(sigma_min_check(), two_layer_lip_check(), weyl_radius_check(),
                  SelfCheck("R′ and ‖θ(t) − θ₀‖ ≤ R′ are the path length ψ(L(0))/(σ_Aσ_min)", _radius_is_path_length),
@@ -417,7 +416,7 @@ GF_4 = Result(
     ),
     unconfirmed=("exponent convention c s^α (01) vs c s^{1−α} (02)", "the paper's exact statement"),
     choices=("01's convention ψ = c s^α; 02's α corresponds to 1 − α here.",),
-    references=(P2, NOTES + " GF-4"),
+    references=(P2),
     assumed_inputs=(ASSUMED_LIP_J,),
     self_checks=(
         SelfCheck("ψ₀ = ψ(L(0)) for ψ = c s^α, and R′ is GF-3's radius at that ψ₀",
@@ -503,7 +502,7 @@ GF_5 = Result(
     unconfirmed=("P1's exact statement and theorem number",),
     choices=("R may be given, or filled in from the two-layer certified radius (GF-10), Lip_J from GF-10 at R.",
              "y_perp is an input without a default: taking it as 0 would assume y ∈ Im(A)."),
-    references=(P1, NOTES + " GF-5"),
+    references=(P1),
     assumed_inputs=(ASSUMED_LIP_J,),
     self_checks=(sigma_min_check(), mse_radius_check(), two_layer_lip_check(), weyl_radius_check(),
         floor_form_check(MSE_RESIDUAL_DECAY**2),
@@ -591,7 +590,7 @@ GF_6 = Result(
     choices=("Σ′ is built on 𝔹(θ₀, R′), and restricted injectivity is used in its global form "
              "‖A(x − x̄_{Σ′})‖ ≥ μ‖x − x̄_{Σ′}‖ on Σ′, which the derivation needs; for injective A, μ = σ_min(A) "
              "is admissible, which is how the checks obtain μ.",),
-    references=(P2, NOTES + " GF-6"),
+    references=(P2),
     assumed_inputs=(ASSUMED_LIP_J, ("Lip_g", "Lip_g is a Lipschitz constant of g(u, ·) on 𝔹(θ₀, R′)"),
                     ("mu", "mu is a restricted-injectivity constant of A on Σ′")),
     self_checks=(mse_radius_check(), two_layer_lip_check(), weyl_radius_check(),
@@ -658,7 +657,7 @@ GF_7 = Result(
         Quantity("floor", 2 * noise, "the level reached at t*"),
     ),
     unconfirmed=("the exact form in P1 and the early-stopping discussion in P2",),
-    references=(P1, P2, NOTES + " GF-7"),
+    references=(P1, P2),
     assumed_inputs=(ASSUMED_LIP_J,),
     self_checks=(mse_radius_check(), two_layer_lip_check(), weyl_radius_check(),
                  projection_step_check("prediction_bound"),

@@ -1,4 +1,4 @@
-"""The shared notation table (../shared/theory/README.md), one `Sym` per ASCII name.
+"""The notation table, one `Sym` per ASCII name (printed by `ipverify symbols`, docs/notation.md).
 
 Every result draws its symbols from here so that one name means one thing across the catalogue.
 Clashing letters of the papers get distinct ASCII names (e.g. the GD step `gamma` versus the
@@ -45,10 +45,12 @@ _TABLE = (
     Sym("C_width", "unknown constant of a recalled width bound (UNCONFIRMED; shown with 1)", POSITIVE,
         default=1.0, latex="C"),
     Sym("y_norm", "‖y‖", NONNEGATIVE, latex=r"\|y\|"),
+    Sym("y_perp", "‖P⊥y‖, the part of y outside Im(A): min f = ½y_perp² for the MSE", NONNEGATIVE,
+        latex=r"\|P^\perp y\|"),
     Sym("c_KL", "Łojasiewicz constant c in ψ(s) = c s^α", POSITIVE, default=2 ** 0.5, latex="c"),
     Sym("alpha_KL", "Łojasiewicz exponent α in ψ(s) = c s^α (01's convention)", UNIT_HALF_OPEN, default=0.5,
         latex=r"\alpha"),
-    Sym("noise", "noise level ‖ε‖ (ε ∈ Im(A))", NONNEGATIVE, default=0.0, latex=r"\|\varepsilon\|"),
+    Sym("noise", "noise level ‖ε‖ = ‖y − A x̄‖", NONNEGATIVE, default=0.0, latex=r"\|\varepsilon\|"),
     Sym("dist", "dist(x̄, Σ′), the modelling error", NONNEGATIVE, default=0.0, latex=r"\mathrm{dist}(\bar x,\Sigma')"),
     # radii
     Sym("R", "local conditioning radius: Lip_{𝔹(θ₀,R)}(J_g)·R ≤ σ₀/2", POSITIVE, latex="R"),
@@ -66,9 +68,11 @@ _TABLE = (
     Sym("nu", "ν = γ(1 − γL/2) σ_A² σ₀²/4, the per-step rate constant", POSITIVE, latex=r"\nu"),
     Sym("sup_residual", "sup over the ball of ‖A g(u, θ) − y‖", POSITIVE, latex=r"\sup\|Ag-y\|"),
     # --- equilibrium learning (04: DEQ, JFB, truncated/unrolled AD, restarted JFB, forward–backward) ---
-    Sym("rho", "contraction constant of the scheme Φ: ‖∂_xΦ(x*)‖ ≤ Lip(Φ) ≤ ρ (04 A1; JFB-1, JFB-3)", POSITIVE,
+    Sym("rho", "Lipschitz constant of the scheme Φ, ρ ≥ ‖∂_xΦ(x*)‖₂ (operator norm), never a spectral radius such as "
+        "torchdeq's `sradius`, which can be far smaller (JFB-1, JFB-3)", POSITIVE,
         latex=r"\rho"),
-    Sym("rho_0", "contraction constant of one layer T (04: ρ₀ of JFB-2, the per-layer ρ of JFB-4/5)", POSITIVE,
+    Sym("rho_0", "Lipschitz constant of one layer T, ρ₀ ≥ sup_x ‖∂_xT(x)‖₂ (operator norm), never a spectral radius "
+        "(torchdeq's `sradius`); JFB-2, JFB-4, JFB-5, JFB-8", POSITIVE,
         latex=r"\rho_0"),
     Sym("K_layers", "layers per block K = depth of the automatic differentiation (04)", POSITIVE_INTEGER, latex="K"),
     Sym("T_blocks", "restart blocks T run without gradients before the last block (04)", POSITIVE_INTEGER,
@@ -102,7 +106,12 @@ _TABLE = (
     Sym("mu_FB", "λ_min(AᵀA) of the forward operator (04 JFB-7; 0 when A is not injective)", NONNEGATIVE,
         latex=r"\mu"),
     Sym("L_FB", "‖A‖² = λ_max(AᵀA) of the forward operator (04 JFB-7)", POSITIVE, latex="L"),
-    Sym("rho_FB", "max(|1 − τμ|, |1 − τL|), Lipschitz bound of one forward–backward step (04 JFB-7)", NONNEGATIVE,
+    Sym("lambda_sc", "strong-convexity modulus of the whole prior term of a forward–backward step (λ for λ·½‖x‖², "
+        "0 for ℓ1; JFB-7)", NONNEGATIVE, default=0.0, latex=r"\lambda_{sc}"),
+    Sym("tau_damp", "damping τ of the relaxed scheme x ← (1 − τ)x + τT(x) (torchdeq's `tau`; JFB-8)", UNIT_HALF_OPEN,
+        latex=r"\tau"),
+    Sym("rho_FB", "max(|1 − τμ|, |1 − τL|)/(1 + τλ_sc), Lipschitz bound of one forward–backward step (JFB-7)",
+        NONNEGATIVE,
         latex=r"\rho_{FB}"),
     # --- inertia (03: DIN, IGAHD-SC, INNA, adaptive inertial method) ---
     Sym("alpha", "viscous damping α ≥ 0 of DIN (03; not the Łojasiewicz exponent alpha_KL)", NONNEGATIVE,
@@ -111,6 +120,10 @@ _TABLE = (
     Sym("mu_PL", "PL constant μ = σ_A²σ₀²/4 on 𝔹(θ₀, R): ‖∇f‖² ≥ 2μ f (03; `mu` is restricted injectivity)", POSITIVE,
         latex=r"\mu"),
     Sym("mu_SC", "strong-convexity modulus μ of the background theorems (03 IN-B*)", POSITIVE, latex=r"\mu"),
+    Sym("sc_modulus", "a certified strong-convexity modulus of f (∇²f ⪰ this·I everywhere; none is known for the DIP)",
+        POSITIVE, latex=r"\mu_f"),
+    Sym("energy_1", "IGAHD-SC's E₁ = f(x₁) − f* + ½‖√μ(x₀ − x*) + (x₁ − x₀)/√s + β∇f(x₀)‖² (03 IN-B3)", NONNEGATIVE,
+        latex=r"E_1"),
     Sym("kappa_DIN", "exponential decay rate κ of the DIN energy (03 IN-5; not κ(A))", NONNEGATIVE, latex=r"\kappa"),
     Sym("energy_0", "initial DIN energy E(0) = (1 + αβ) f(θ₀) + ½β²‖∇f(θ₀)‖² (θ̇(0) = 0)", POSITIVE,
         latex="E(0)"),

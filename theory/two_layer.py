@@ -1,6 +1,6 @@
-"""The two-layer DIP g(u, θ) = V φ(W u)/√k: GF-8 … GF-13 (../shared/theory/01 §4).
+"""The two-layer DIP g(u, θ) = V φ(W u)/√k: GF-8 … GF-13 (the two-layer model of the gradient-flow papers).
 
-Choices on the notes' discrepancies (README of ../shared/theory, items 1, 2, 4, 5):
+Choices where the sources disagree:
 - V(0) is iid centred, unit-variance and bounded by D (Rademacher, D = 1), as in 01/02; the checks
   use the measured max_i‖V_{:,i}(0)‖ (≤ D√n) rather than D√n, which is the sharper valid form.
 - The activation constant B bounds both |φ′| and Lip(φ′) (01's single constant); 02's separate φ″
@@ -18,7 +18,7 @@ import sympy as sp
 
 from theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
 from theory._proofs import increasing, nonnegative
-from theory.gradient_flow import CERTIFIED_R, NOTES, P1, P2, R_PRIME_MSE, _get, identical, mse_radius_check
+from theory.gradient_flow import CERTIFIED_R, P1, P2, R_PRIME_MSE, _get, identical, mse_radius_check
 from theory.symbols import S, syms
 
 k, n, d, B, D = S("k"), S("n"), S("d"), S("B"), S("D")
@@ -121,7 +121,7 @@ GF_8 = Result(
     conclusions=(Quantity("sigma_0_limit", sp.sqrt(C_phi**2 + C_phi_prime**2), "lim_{k→∞} σ_min(J_g(θ₀))"),
                  Quantity("sigma_0_V_block", C_phi, "lim_{k→∞} ‖φ(W(0)u)‖/√k, a lower bound of σ₀"),
                  Quantity("expected_jjt_diagonal", C_phi**2 + C_phi_prime**2, "E[J_g J_gᵀ] = this × I_n")),
-    references=(P1, P2, NOTES + " GF-8"),
+    references=(P1, P2),
     self_checks=(
         SelfCheck("σ₀'s limit is √ of E[JJᵀ]'s diagonal; the V-block's is √(E‖φ(Wu)‖²/k) = C_φ", _sigma_0_limits),
         SelfCheck("the V-block lower bound is below the full limit",
@@ -149,7 +149,7 @@ GF_9 = Result(
     unconfirmed=("which form (C_φ/2 or √(C_φ² + C_φ′²)/2)", "the probability"),
     choices=("The weaker form C_φ/2 is the hypothesis checked, since the V-block bound GF-8 proves it in the "
              "limit; form (b) is reported beside it.",),
-    references=(P2, NOTES + " GF-9"),
+    references=(P2),
     self_checks=(
         SelfCheck("form (a) is half of GF-8's V-block limit C_φ, and is the threshold of the hypothesis",
                   lambda r: identical(r.conclusion("sigma_0_lower"), _get("GF-8").conclusion("sigma_0_V_block") / 2)
@@ -233,7 +233,7 @@ GF_10 = Result(
     conclusions=(Quantity("Lip_J_bound", LIP_J_GF10, "Lip_{𝔹(θ₀,R)}(J_g) ≤ this bound"),
                  Quantity("Lip_J_bound_D", B / sp.sqrt(k) * (2 + D * sp.sqrt(n) + R), "the same with D√n")),
     unconfirmed=("the paper's exact constant",),
-    references=(P1, P2, NOTES + " GF-10"),
+    references=(P1, P2),
     self_checks=(
         SelfCheck("V_col_max's worst case is √(Σᵢ D²) = D√n, the hypothesis' bound",
                   lambda r: _worst_case_columns(r) and identical(r.definition("V_col_max"),
@@ -262,7 +262,7 @@ GF_11 = Result(
     symbols=syms("n", "C_phi", "A_norm", "y_norm"),
     conclusions=(Quantity("expected_g_norm_sq", n * C_phi**2, "E‖g(u, θ₀)‖²"),
                  Quantity("residual_0_typical", A_norm * C_phi * sp.sqrt(n) + y_norm, "typical ‖y(0) − y‖ scale")),
-    references=(P1, P2, NOTES + " GF-11"),
+    references=(P1, P2),
     self_checks=(SelfCheck("‖A g − y‖ ≤ ‖A‖‖g‖ + ‖y‖ with ‖g‖ at its typical size √E‖g‖²",
                            lambda r: identical(r.conclusion("residual_0_typical"),
                                                A_norm * sp.sqrt(r.conclusion("expected_g_norm_sq")) + y_norm)),
@@ -302,7 +302,7 @@ GF_12 = Result(
                           "recalled sufficient width (constant C_width unknown)"),),
     unconfirmed=("the constant, the exponents, the log d factor and the probability 1 − 2/n − 1/d",),
     choices=("Encoded for display and comparison only; the checks use the derived GF-13.",),
-    references=(P1, P2, NOTES + " GF-12"),
+    references=(P1, P2),
     self_checks=(
         SelfCheck("k_required is the hypothesis' threshold",
                   lambda r: identical(r.conclusion("k_required"), r.hypothesis("k>=k_required").rhs)),
@@ -359,7 +359,7 @@ GF_13 = Result(
                  Quantity("R_certified", CERTIFIED_R.expr, "the certified conditioning radius at this k"),
                  Quantity("looseness_R", CERTIFIED_R.expr / R_prime, "R/R′ (> 1 exactly when the hypothesis holds)")),
     unconfirmed=("the scaling in n and m of the papers' own bound",),
-    references=(P1, P2, NOTES + " GF-13"),
+    references=(P1, P2),
     self_checks=(
         mse_radius_check(),
         SelfCheck("V_col_max's worst case is √(Σᵢ D²) = D√n", _worst_case_columns),
