@@ -92,3 +92,10 @@ def _imports(path: Path) -> set[str]:
 def test_layering(package, forbidden):
     for path in (ROOT / package).glob("*.py"):
         assert not (_imports(path) & forbidden), f"{path.name} imports {_imports(path) & forbidden}"
+
+
+def test_identical_refuses_power_rewrites_that_need_positivity():
+    a, b = sp.symbols("a b", real=True)
+    assert not identical(sp.sqrt(a * b), sp.sqrt(a) * sp.sqrt(b))
+    p, q = sp.symbols("p q", positive=True)
+    assert identical(sp.sqrt(p * q), sp.sqrt(p) * sp.sqrt(q))

@@ -7,7 +7,6 @@ Names (`Sym.name`) are the ASCII spellings accepted on the command line.
 from __future__ import annotations
 
 import enum
-import inspect
 import math
 import textwrap
 from collections.abc import Callable
@@ -143,8 +142,6 @@ class SelfCheck:
     def verify(self, result: Result) -> bool:
         """True only when the check returns True for `result`."""
         try:
-            if not inspect.signature(self.check).parameters:  # TRANSITIONAL: a check that does not read its record
-                return self.check() is True
             return self.check(result) is True
         except Exception:  # noqa: BLE001 - a check that cannot run has not verified anything
             return False

@@ -1,12 +1,13 @@
-"""The Deep Inverse Prior trained with inertia: IN-1 … IN-9 and background IN-B1 … IN-B8 (../shared/theory/03).
+"""The Deep Inverse Prior trained with inertia: IN-1 … IN-9 and background IN-B1 … IN-B8.
 
 Paper: Buskulic, Fadili, Quéau, arXiv:2506.02986 (2025). Only the abstract and a machine-written review of the full text
 were read: the DIN equation with θ̇(0) = 0, assumptions A-1/A-2 and the existence of a first-order rewriting are
 CONFIRMED (secondary); everything else rebuilds what the abstract claims with standard Lyapunov arguments. IN-1 … IN-7
-are DERIVED here (proved with SymPy below) and UNCONFIRMED vs the paper; IN-8 and IN-9 are RECALLED (the notes' shape,
+are DERIVED here (proved with SymPy by the self-checks, which read each record by name: `theory._inertia_checks`,
+`theory._inertia_background_checks`) and UNCONFIRMED vs the paper; IN-8 and IN-9 are RECALLED (the notes' shape,
 not proved) with our provable variants beside them. The IDs are the notes', not the paper's theorem numbers.
 
-Notation (README of ../shared/theory, clashes α, β, κ, μ, ρ, ψ, θ, s):
+Notation (`theory.symbols`; clashing letters α, β, κ, μ, ρ, ψ, θ, s get distinct names):
 - f(θ) = ½‖A g(u, θ) − y‖²; `alpha`/`beta` are DIN's viscous and Hessian damping (not the Łojasiewicz `alpha_KL`);
 - `mu_PL` = σ_A²σ₀²/4 is the PL constant of this file (‖∇f‖² ≥ 2μ f on 𝔹(θ₀, R)); `mu` stays the restricted-
   injectivity constant μ_{A,Σ′} (IN-7) and `mu_SC` the strong-convexity modulus of the background theorems;
@@ -30,14 +31,25 @@ from __future__ import annotations
 
 import sympy as sp
 
+from theory import _inertia_background_checks as background
+from theory import _inertia_checks as checks
 from theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
-from theory._proofs import identical, nonnegative, positive, solution_set
-from theory.gradient_flow import CERTIFIED_R, PSI_RATE, R_PRIME_MSE
+from theory._pinning import equal, geometric
+from theory._proofs import identical, positive
+from theory.gradient_flow import (
+    ASSUMED_LIP_J,
+    CERTIFIED_R_USED,
+    LIP_J_DEFINITION,
+    MSE_LOSS_FLOOR,
+    WEYL_HYPOTHESIS,
+    Y_PERP_HYPOTHESIS,
+    weyl_radius_check,
+)
 from theory.symbols import S, syms
 
 PAPER = ("Buskulic, Fadili, Quéau. Implicit Regularization of the Deep Inverse Prior Trained with Inertia. "
          "arXiv:2506.02986 (2025).")
-NOTES = "../shared/theory/03-inertia.md"
+NOTES = "Reconstruction notes on arXiv:2506.02986 and its background (inertial DIP), items"
 ACFR = ("Attouch, Chbani, Fadili, Riahi. First-order optimization algorithms via inertial systems with Hessian driven "
         "damping. Math. Program. 193 (2022) 113–155, arXiv:1907.10536v2.")
 AABR = ("Alvarez, Attouch, Bolte, Redont. A second-order gradient-like dissipative dynamical system with "
@@ -63,6 +75,32 @@ mu_SC, s_step, L, tau = S("mu_SC"), S("s_step"), S("L"), S("tau")
 # Positive stand-ins for proofs that need α, β > 0 (the table's α, β are only nonnegative).
 _a, _b, _m = sp.symbols("a_ b_ m_", positive=True)
 
+y_perp = S("y_perp")
+LOSS_FLOOR = MSE_LOSS_FLOOR
+"""min f = ½‖P⊥y‖² for the MSE: f = f̃ + ½y_perp² with f̃ = ½‖A g − Py‖² and ∇f = ∇f̃ (GF's Pythagoras), so the PL
+argument runs on f̃ = f − LOSS_FLOOR and every rate of IN-3 … IN-8 carries this floor (0 when y ∈ Im(A)). By
+Pythagoras ‖y(0) − Py‖² = residual_0² − y_perp², and any upper bound of ‖y(0) − y‖ may stand for residual_0."""
+
+CONDITIONING = WEYL_HYPOTHESIS
+LIP_J = LIP_J_DEFINITION
+LIP_J_ASSUMED = (ASSUMED_LIP_J,)
+
+
+def _conditioning_from_gf10(r) -> bool:
+    """Lip_J is GF-10's bound, and the record's R (GF-10's certified radius, shrunk against rounding) meets
+    R·Lip_J = σ₀/2 once unshrunk (GF-2)."""
+    from theory.registry import get
+
+    return (identical(r.definition("Lip_J"), get("GF-10").conclusion("Lip_J_bound"))
+            and weyl_radius_check().verify(r))
+
+
+def _decays_to_floor(r, name, floor, start, decay, at_zero, power=1) -> bool:
+    """bound^power − floor = (start − floor)·decay, and the bound is `at_zero` when y ∈ Im(A) at t = τ = 0."""
+    bound = r.expr(name)
+    zero = bound.subs({y_perp: 0, S("t"): 0, S("tau"): 0})
+    return equal(bound**power - floor, (start - floor) * decay) and equal(zero, at_zero)
+
 
 # ------------------------------------------------------------------------------------------------------------ IN-1
 
@@ -79,17 +117,6 @@ def _generic_path():
     theta = [sp.Function(f"theta{i}")(tt) for i in range(2)]
     f = sp.Function("f")(*theta)
     return tt, theta, f
-
-
-def _first_order_elimination() -> bool:
-    """Solving the θ-equation of the (θ, ψ) system for ψ and substituting in the ψ-equation gives −β × DIN."""
-    tt, theta, f = _generic_path()
-    a, b = _a, _b
-    grad = [sp.diff(f, th) for th in theta]
-    psi = [-b * (sp.diff(th, tt) + b * g + (a - 1 / b) * th) for th, g in zip(theta, grad, strict=True)]
-    second = [sp.diff(p, tt) + (a - 1 / b) * th + p / b for p, th in zip(psi, theta, strict=True)]
-    din = _din_residual(theta, f, tt, a, b)
-    return all(identical(e, -b * r) for e, r in zip(second, din, strict=True))
 
 
 _th0, _g0, _psi0, _w0 = sp.symbols("theta_0 g_0 psi_0 w_0", real=True)
@@ -111,30 +138,11 @@ PSI0_THETA_COEFF = PSI0_DIP.coeff(_th0).subs({_a: alpha, _b: beta})
 PSI0_GRAD_COEFF = PSI0_DIP.coeff(_g0).subs({_a: alpha, _b: beta})
 
 
-def _psi0_matches_notes() -> bool:
-    return identical(PSI0_DIP, (1 - _a * _b) * _th0 - _b**2 * _g0) and identical(
-        _theta_dot_at_zero(PSI0_DIP), 0)
-
-
-def _inna_initial_velocity() -> bool:
-    """INNA's default ψ₀ = (1 − αβ)θ₀ gives θ̇(0) = −β∇f(θ₀) instead."""
-    return identical(_theta_dot_at_zero((1 - _a * _b) * _th0), -_b * _g0)
-
-
-def _w_form_equivalence() -> bool:
-    """With ψ = (1 − αβ)θ − βw the (θ, ψ) system is θ̇ = w − β∇f, ẇ = −αw + (αβ − 1)∇f (valid at β = 0 too), and
-    w(0) = θ̇(0) + β∇f(θ₀) = β∇f(θ₀), the state used by the integrator (w = θ̇ + β∇f)."""
-    th, w, g, wdot, thdot = sp.symbols("th w g wdot thdot", real=True)
-    a, b = _a, _b
-    psi = (1 - a * b) * th - b * w
-    theta_eq = thdot + b * g + (a - 1 / b) * th + psi / b
-    psi_dot = (1 - a * b) * thdot - b * wdot
-    psi_eq = psi_dot + (a - 1 / b) * th + psi / b
-    (thdot_sol,) = sp.solve(theta_eq, thdot)
-    (wdot_sol,) = sp.solve(psi_eq.subs(thdot, thdot_sol), wdot)
-    w0 = sp.solve(sp.Eq(psi.subs({th: _th0, w: _w0}), PSI0_DIP), _w0)[0]
-    return (identical(thdot_sol, w - b * g) and identical(wdot_sol, -a * w + (a * b - 1) * g)
-            and identical(w0, _b * _g0))
+def _psi0_matches_notes(r=None) -> bool:
+    """ψ₀ (the record's coefficients, else the solved PSI0_DIP) is the notes' (1 − αβ)θ₀ − β²∇f(θ₀), θ̇(0) = 0."""
+    psi0 = PSI0_DIP if r is None else (r.conclusion("psi0_theta_coefficient") * _th0
+                                       + r.conclusion("psi0_gradient_coefficient") * _g0).subs({alpha: _a, beta: _b})
+    return identical(psi0, (1 - _a * _b) * _th0 - _b**2 * _g0) and identical(_theta_dot_at_zero(psi0), 0)
 
 
 IN_1 = Result(
@@ -164,11 +172,15 @@ IN_1 = Result(
              "The integrator uses the (θ, w) form, w = θ̇ + β∇f, equivalent for β > 0 and valid at β = 0."),
     references=(PAPER, AABR, INNA, NOTES + " IN-1, IN-E1"),
     self_checks=(
-        SelfCheck("eliminating ψ from the first-order system gives −β × DIN (generic f on ℝ², chain rule)",
-                  _first_order_elimination),
-        SelfCheck("ψ₀ solved from θ̇(0) = 0 is (1 − αβ)θ₀ − β²∇f(θ₀)", _psi0_matches_notes),
-        SelfCheck("INNA's ψ₀ = (1 − αβ)θ₀ gives θ̇(0) = −β∇f(θ₀)", _inna_initial_velocity),
-        SelfCheck("the (θ, w) form is equivalent, with w(0) = β∇f(θ₀)", _w_form_equivalence),
+        SelfCheck("with the record's θ- and ψ-coefficients, eliminating ψ gives −β × DIN (θ(t), ∇f(θ(t)) arbitrary)",
+                  checks.first_order_form_is_din),
+        SelfCheck("the record's ψ(0) gives θ̇(0) = 0 in the θ-equation, of norm initial_velocity_norm",
+                  checks.dip_start_is_at_rest),
+        SelfCheck("INNA's ψ(0) = (1 − αβ)θ₀ (IN-B7) gives ‖θ̇(0)‖ = initial_velocity_norm_INNA = β‖∇f(θ₀)‖",
+                  checks.inna_start_in_in1),
+        SelfCheck("the record's ψ(0) is the notes' (1 − αβ)θ₀ − β²∇f(θ₀)", _psi0_matches_notes),
+        SelfCheck("the (θ, w) form of the record's system is equivalent, with w(0) = β∇f(θ₀)",
+                  checks.w_form_is_equivalent),
     ),
 )
 
@@ -179,8 +191,8 @@ LOSS_0 = residual_0**2 / 2
 velocity_norm, grad_norm_t = S("velocity_norm"), S("grad_norm_t")
 
 
-def _energy_identity_chain_rule() -> bool:
-    """E = (1 + αβ)f + ½‖θ̇ + β∇f‖² along DIN: Ė = −α‖θ̇‖² − β‖∇f‖² (θ ∈ ℝ², generic f, θ̈ substituted)."""
+def _energy_identity_chain_rule(r) -> bool:
+    """E = (1 + αβ)f + ½‖θ̇ + β∇f‖² along DIN: Ė = energy_rate at ‖θ̇‖, ‖∇f‖ (θ ∈ ℝ², generic f, θ̈ substituted)."""
     tt, theta, f = _generic_path()
     a, b = sp.Symbol("a", real=True), sp.Symbol("b", real=True)
     grad = [sp.diff(f, th) for th in theta]
@@ -188,24 +200,18 @@ def _energy_identity_chain_rule() -> bool:
     din = _din_residual(theta, f, tt, a, b)
     accel = {sp.diff(th, tt, 2): sp.diff(th, tt, 2) - r for th, r in zip(theta, din, strict=True)}
     e_dot = sp.diff(energy, tt).subs(accel)
-    target = -a * sum(sp.diff(th, tt) ** 2 for th in theta) - b * sum(g**2 for g in grad)
+    target = r.conclusion("energy_rate").subs({alpha: a, beta: b}).subs(
+        {velocity_norm: sp.sqrt(sum(sp.diff(th, tt) ** 2 for th in theta)),
+         grad_norm_t: sp.sqrt(sum(g**2 for g in grad))})
     return identical(sp.expand(e_dot - target), 0)
 
 
-def _energy_identity_abstract() -> bool:
-    """The same with free vectors: θ̇ = V, ∇f = G, d/dt∇f = G′ (any, e.g. Hθ̇), ḟ = ⟨G, V⟩, V̇ = −αV − βG′ − G."""
-    a, b = sp.Symbol("a", real=True), sp.Symbol("b", real=True)
-    V, G, Gp = (sp.Matrix(sp.symbols(f"{n}0:3", real=True)) for n in ("V", "G", "Gp"))
-    Vdot = -a * V - b * Gp - G
-    e_dot = (1 + a * b) * G.dot(V) + (V + b * G).dot(Vdot + b * Gp)
-    return identical(sp.expand(e_dot), sp.expand(-a * V.dot(V) - b * G.dot(G)))
-
-
-def _energy_at_zero() -> bool:
-    """E(0) with θ̇(0) = 0: (1 + αβ)f(θ₀) + (β²/2)‖∇f(θ₀)‖²."""
+def _energy_at_zero(r=None) -> bool:
+    """E(0) with θ̇(0) = 0: (1 + αβ)f(θ₀) + (β²/2)‖∇f(θ₀)‖² (the record's energy_0, else ENERGY_0)."""
     g = sp.Matrix(sp.symbols("g0:3", real=True))
     e0 = (1 + alpha * beta) * loss_0 + (sp.zeros(3, 1) + beta * g).dot(sp.zeros(3, 1) + beta * g) / 2
-    return identical(e0, ENERGY_0.subs(grad_norm_0, sp.sqrt(g.dot(g))))
+    energy = ENERGY_0 if r is None else r.definition("energy_0")
+    return identical(e0, energy.subs(grad_norm_0, sp.sqrt(g.dot(g))))
 
 
 IN_2 = Result(
@@ -228,10 +234,14 @@ IN_2 = Result(
     unconfirmed=("the paper's Lyapunov function (this E is the standard one)",),
     references=(PAPER, ACFR, AABR, NOTES + " IN-2, IN-E2"),
     self_checks=(
-        SelfCheck("Ė = −α‖θ̇‖² − β‖∇f‖² along DIN (generic f on ℝ², chain rule)", _energy_identity_chain_rule),
-        SelfCheck("the same with free vectors θ̇, ∇f, d/dt∇f (cross terms cancel by the factor 1 + αβ)",
-                  _energy_identity_abstract),
+        SelfCheck("f(θ₀) = ½‖y(0) − y‖²", checks.loss_0_is_half_the_squared_residual),
         SelfCheck("E(0) = (1 + αβ)f(θ₀) + (β²/2)‖∇f(θ₀)‖² when θ̇(0) = 0", _energy_at_zero),
+        SelfCheck("energy_0_value is DIN's energy at rest", lambda r: checks.energy_at_rest(r, "energy_0_value")),
+        SelfCheck("Ė along DIN with free vectors θ̇, ∇f, d/dt∇f is energy_rate (cross terms cancel by 1 + αβ)",
+                  checks.energy_rate_along_din),
+        SelfCheck("energy_rate ≤ 0, so E(t) ≤ energy_bound = E(0)", checks.energy_bound_is_the_start),
+        SelfCheck("E ≥ (1 + αβ)f, so f ≤ energy_bound/(1 + αβ) = loss_bound", checks.loss_below_energy),
+        SelfCheck("Ė = energy_rate along DIN (generic f on ℝ², chain rule)", _energy_identity_chain_rule),
     ),
 )
 
@@ -249,19 +259,11 @@ MU_PL = _pl_constant()
 theta_dist, loss_t = S("theta_dist"), S("loss_t")
 
 
-def _pl_constant_matches_notes() -> bool:
-    return identical(MU_PL, sigma_A**2 * sigma_0**2 / 4) and identical(MU_PL, sigma_A**2 * (sigma_0 / 2) ** 2)
-
-
-def _issue_constant_is_weaker() -> bool:
-    """σ_A²(σ₀/2)²/2 is valid too (smaller) but exactly half the proved μ."""
+def _issue_constant_is_weaker(r) -> bool:
+    """σ_A²(σ₀/2)²/2 is valid too (smaller) but exactly half the record's μ."""
     weaker = sigma_A**2 * (sigma_0 / 2) ** 2 / 2
-    return identical(MU_PL / weaker, 2) and positive(MU_PL - weaker)
-
-
-def _pl_is_gf_rate() -> bool:
-    """2μ is GF-5's loss rate σ_A²σ₀²/2 and μ its residual rate (GF's PSI_RATE)."""
-    return identical(MU_PL, PSI_RATE)
+    mu = r.definition("mu_PL")
+    return identical(mu / weaker, 2) and positive(mu - weaker)
 
 
 IN_3 = Result(
@@ -269,25 +271,39 @@ IN_3 = Result(
     title="Local PL inequality on the conditioning ball",
     citation="arXiv:2506.02986 (derived here as in P1/P2)",
     provenance=Provenance.DERIVED,
-    statement=("If y ∈ Im(A) and θ ∈ 𝔹(θ₀, R): ‖∇f(θ)‖ ≥ σ_min(J_g(θ))σ_A‖A g(u,θ) − y‖ ≥ (σ₀σ_A/2)√(2f(θ)), i.e. "
-               "‖∇f(θ)‖² ≥ 2μ f(θ) with μ = σ_A²σ₀²/4 = σ_A²(σ₀/2)², and σ_min(J_g(θ)) ≥ σ₀/2 (GF-2)."),
-    symbols=syms("sigma_A", "sigma_0", "mu_PL", "loss_t", "theta_dist", "R", "B", "k", "V_col_max"),
-    hypotheses=(Hypothesis("theta_dist<=R", sp.LessThan(theta_dist, R), "θ is in the conditioning ball 𝔹(θ₀, R)"),),
-    definitions=(Quantity("mu_PL", MU_PL, "PL constant σ_A²σ₀²/4"), CERTIFIED_R),
+    statement=("If R·Lip(J_g) ≤ σ₀/2 and θ ∈ 𝔹(θ₀, R): σ_min(J_g(θ)) ≥ σ₀/2 (GF-2) and, with P the projection on "
+               "Im(A) and f̃ = f − ½‖P⊥y‖² = ½‖A g(u,θ) − Py‖², ‖∇f(θ)‖ ≥ σ_min(J_g(θ))σ_A‖A g(u,θ) − Py‖ ≥ "
+               "(σ₀σ_A/2)√(2f̃(θ)), i.e. ‖∇f(θ)‖² ≥ 2μ(f(θ) − ½‖P⊥y‖²) with μ = σ_A²σ₀²/4 = σ_A²(σ₀/2)² (the "
+               "floor ½‖P⊥y‖² = min f vanishes when y ∈ Im(A))."),
+    symbols=syms("sigma_A", "sigma_0", "mu_PL", "loss_t", "theta_dist", "R", "B", "k", "V_col_max", "Lip_J",
+                 "y_perp"),
+    hypotheses=(Hypothesis("theta_dist<=R", sp.LessThan(theta_dist, R), "θ is in the conditioning ball 𝔹(θ₀, R)"),
+                CONDITIONING),
+    definitions=(Quantity("mu_PL", MU_PL, "PL constant σ_A²σ₀²/4"), CERTIFIED_R_USED, LIP_J),
     conclusions=(
         Quantity("mu_PL_value", mu_PL, "PL constant μ on 𝔹(θ₀, R)"),
-        Quantity("grad_norm_sq_lower", 2 * mu_PL * loss_t, "‖∇f(θ)‖² ≥ this"),
-        Quantity("pl_ratio_lower", mu_PL, "‖∇f(θ)‖²/(2f(θ)) ≥ this"),
+        Quantity("grad_norm_sq_lower", 2 * mu_PL * (loss_t - LOSS_FLOOR), "‖∇f(θ)‖² ≥ this"),
+        Quantity("pl_ratio_lower", mu_PL, "‖∇f(θ)‖²/(2(f(θ) − ½y_perp²)) ≥ this"),
         Quantity("sigma_min_lower", sigma_0 / 2, "σ_min(J_g(θ)) ≥ σ₀/2"),
     ),
     unconfirmed=("the paper's normalisation of μ",),
+    assumed_inputs=LIP_J_ASSUMED,
     choices=("μ = σ_A²σ₀²/4 is proved here with σ_min ≥ σ₀/2 on the ball; σ_A²(σ₀/2)²/2 (which drops the 2 of "
              "f = ½‖r‖²) is also valid but twice weaker, and is not used.",),
     references=(PAPER, NOTES + " IN-3, IN-E3", "01 GF-2"),
     self_checks=(
-        SelfCheck("μ = ((σ₀/2)σ_A√(2f))²/(2f) = σ_A²σ₀²/4 = σ_A²(σ₀/2)²", _pl_constant_matches_notes),
+        SelfCheck("μ is the tight constant of ‖∇f‖² ≥ (σ_min(GF-2)σ_A)²·2(f − F), and GF-3's rate",
+                  checks.mu_pl_is_the_pl_constant),
+        SelfCheck("mu_PL_value is that μ", lambda r: checks.mu_pl_is_the_pl_constant(r, "mu_PL_value")),
+        SelfCheck("R is GF-10's certified radius (shrunk by 10⁻¹²) and Lip_J GF-10's bound", checks.radius_is_gf10s),
+        SelfCheck("σ_min ≥ σ₀ − Lip·R ≥ σ₀ − σ₀/2 (Weyl, GF-2)", checks.sigma_min_is_weyls),
+        SelfCheck("grad_norm_sq_lower = (sigma_min_lower·σ_A)²·2(f − F), pl_ratio_lower its ratio to 2(f − F)",
+                  checks.pl_gradient_lower),
         SelfCheck("σ_A²(σ₀/2)²/2 is exactly half of μ (valid, weaker)", _issue_constant_is_weaker),
-        SelfCheck("μ equals GF-3's rate σ_A²σ₀²/4 (so 2μ is GF-5's loss rate)", _pl_is_gf_rate),
+        SelfCheck("‖∇f‖² ≥ ((σ₀/2)σ_A)²‖A g − Py‖² = 2μ(f − ½y_perp²) (Pythagoras ‖A g − y‖² = ‖A g − Py‖² + "
+                  "y_perp²)", lambda r: identical(r.expr("grad_norm_sq_lower").subs(mu_PL, r.definition("mu_PL")),
+                                                  ((sigma_0 / 2) * sigma_A) ** 2 * (2 * loss_t - y_perp**2))),
+        SelfCheck("Lip_J is GF-10's bound; R·Lip_J = σ₀/2 at the certified R", _conditioning_from_gf10),
     ),
 )
 
@@ -296,51 +312,50 @@ IN_3 = Result(
 R_PRIME_PL = residual_0 / sp.sqrt(mu_PL)
 
 
-def _radius_in_mu_notation() -> bool:
-    return identical(R_PRIME_PL.subs(mu_PL, MU_PL), R_PRIME_MSE)
-
-
-def _flow_path_length() -> bool:
-    """−d/dt√(2f) = ‖∇f‖²/√(2f) ≥ √μ‖∇f‖ = √μ‖θ̇‖ when ‖∇f‖² ≥ 2μf: write ‖∇f‖ = √(2μf) + e, e ≥ 0."""
-    f, e = sp.Symbol("f", positive=True), sp.Symbol("e", nonnegative=True)
-    g = sp.sqrt(2 * _m * f) + e
-    slack = g**2 / sp.sqrt(2 * f) - sp.sqrt(_m) * g
-    return nonnegative(sp.factor(sp.expand(slack * sp.sqrt(2 * f))))
-
-
-def _path_integral_is_radius() -> bool:
-    """∫₀^∞‖θ̇‖ ≤ √(2f(θ₀))/√μ = ‖y(0) − y‖/√μ = R′."""
-    return identical(sp.sqrt(2 * LOSS_0) / sp.sqrt(mu_PL), R_PRIME_PL)
-
-
 IN_4 = Result(
     id="IN-4",
     title="Gradient-flow baseline in μ-notation (= GF-5 for the MSE)",
     citation="arXiv:2506.02986, baseline of the abstract; = 01 GF-5",
     provenance=Provenance.DERIVED,
     variant="constants re-derived; the form matches the RECALLED predecessor theorem",
-    statement=("For θ̇ = −∇f(θ), θ(0) = θ₀ and R′ = ‖y(0) − y‖/√μ = 2‖y(0) − y‖/(σ_Aσ₀) < R: θ(t) ∈ 𝔹(θ₀, R′), "
-               "σ_min(J_g(θ(t))) ≥ σ₀/2, f(θ(t)) ≤ f(θ₀)e^{−2μt}, ‖y(t) − y‖ ≤ ‖y(0) − y‖e^{−μt}, and θ(t) → θ_∞ "
-               "with zero loss. The exponent is ∝ μ (the rate the abstract compares with)."),
-    symbols=syms("sigma_A", "sigma_0", "mu_PL", "residual_0", "loss_0", "t", "R_prime", "R", "B", "k", "V_col_max"),
+    statement=("For θ̇ = −∇f(θ), θ(0) = θ₀, R·Lip(J_g) ≤ σ₀/2 and R′ = ‖y(0) − y‖/√μ = 2‖y(0) − y‖/(σ_Aσ₀) < R: "
+               "θ(t) ∈ 𝔹(θ₀, R′), σ_min(J_g(θ(t))) ≥ σ₀/2, f(θ(t)) − ½‖P⊥y‖² ≤ (f(θ₀) − ½‖P⊥y‖²)e^{−2μt}, "
+               "‖y(t) − y‖² − ‖P⊥y‖² ≤ (‖y(0) − y‖² − ‖P⊥y‖²)e^{−2μt}, and θ(t) → θ_∞ with A g(u, θ_∞) = Py (zero "
+               "loss when y ∈ Im(A)). The exponent is ∝ μ (the rate the abstract compares with)."),
+    symbols=syms("sigma_A", "sigma_0", "mu_PL", "residual_0", "loss_0", "t", "R_prime", "R", "B", "k", "V_col_max",
+                 "Lip_J", "y_perp"),
     hypotheses=(Hypothesis("R_prime<R", sp.StrictLessThan(R_prime, R),
-                           "the implicit-regularisation radius is inside the conditioning radius"),),
+                           "the implicit-regularisation radius is inside the conditioning radius"), CONDITIONING,
+                Y_PERP_HYPOTHESIS),
     definitions=(Quantity("mu_PL", MU_PL, "PL constant σ_A²σ₀²/4"), Quantity("loss_0", LOSS_0, "f(θ₀)"),
-                 Quantity("R_prime", R_PRIME_PL, "R′ = ‖y(0) − y‖/√μ"), CERTIFIED_R),
+                 Quantity("R_prime", R_PRIME_PL, "R′ = ‖y(0) − y‖/√μ"), CERTIFIED_R_USED, LIP_J),
     conclusions=(
         Quantity("gf_rate", 2 * mu_PL, "exponential rate of the loss under gradient flow"),
-        Quantity("loss_bound", loss_0 * sp.exp(-2 * mu_PL * t), "f(θ(t)) ≤ this"),
-        Quantity("residual_bound", residual_0 * sp.exp(-mu_PL * t), "‖y(t) − y‖ ≤ this"),
+        Quantity("loss_bound", LOSS_FLOOR + (loss_0 - LOSS_FLOOR) * sp.exp(-2 * mu_PL * t), "f(θ(t)) ≤ this"),
+        Quantity("residual_bound", sp.sqrt(y_perp**2 + (residual_0**2 - y_perp**2) * sp.exp(-2 * mu_PL * t)),
+                 "‖y(t) − y‖ ≤ this"),
         Quantity("theta_dist_bound", R_prime, "‖θ(t) − θ₀‖ ≤ R′"),
         Quantity("sigma_min_lower", sigma_0 / 2, "σ_min(J_g(θ(t))) ≥ σ₀/2"),
     ),
     unconfirmed=("the paper's restatement of the baseline",),
+    assumed_inputs=LIP_J_ASSUMED,
     references=(PAPER, NOTES + " IN-4, IN-E4", "01 GF-5"),
     self_checks=(
-        SelfCheck("R′ = ‖y(0) − y‖/√μ equals 2‖y(0) − y‖/(σ_Aσ₀) (GF-5's R′)", _radius_in_mu_notation),
-        SelfCheck("−d/dt√(2f) ≥ √μ‖θ̇‖ along the flow when ‖∇f‖² ≥ 2μf", _flow_path_length),
-        SelfCheck("∫‖θ̇‖ ≤ √(2f(θ₀))/√μ = R′", _path_integral_is_radius),
-        SelfCheck("residual rate μ = GF-5's σ_A²σ₀²/4", _pl_is_gf_rate),
+        SelfCheck("μ is the tight PL constant, GF-3's rate", checks.mu_pl_is_the_pl_constant),
+        SelfCheck("f(θ₀) = ½‖y(0) − y‖²", checks.loss_0_is_half_the_squared_residual),
+        SelfCheck("R′ = √(2f(θ₀))/√μ = GF-5's 2‖y(0) − y‖/(σ_Aσ₀)", checks.r_prime_is_the_flow_path_length),
+        SelfCheck("R is GF-10's certified radius (shrunk by 10⁻¹²) and Lip_J GF-10's bound", checks.radius_is_gf10s),
+        SelfCheck("σ_min ≥ σ₀ − Lip·R ≥ σ₀ − σ₀/2 (Weyl, GF-2)", checks.sigma_min_is_weyls),
+        SelfCheck("d/dt(f − F) = −‖∇f‖² ≤ −gf_rate·(f − F) with IN-3's PL bound", checks.gf_rate_from_pl),
+        SelfCheck("−d/dt√(2(f − F)) ≥ ‖θ̇‖/K, tight, with K = theta_dist_bound/√(2f(θ₀)): ∫‖θ̇‖ ≤ theta_dist_bound",
+                  checks.flow_path_length),
+        SelfCheck("in σ-notation the loss and residual bounds are GF-5's", checks.gf_bounds_are_gf5s),
+        SelfCheck("f − ½y_perp² and ‖y(t) − y‖² − y_perp² decay at the rate gf_rate from their values at t = 0",
+                  lambda r: _decays_to_floor(r, "loss_bound", LOSS_FLOOR, loss_0, sp.exp(-r.expr("gf_rate") * t),
+                                             loss_0)
+                  and _decays_to_floor(r, "residual_bound", y_perp**2, residual_0**2,
+                                       sp.exp(-r.expr("gf_rate") * t), residual_0, power=2)),
+        SelfCheck("Lip_J is GF-10's bound; R·Lip_J = σ₀/2 at the certified R", _conditioning_from_gf10),
     ),
 )
 
@@ -348,30 +363,6 @@ IN_4 = Result(
 
 DIN_RATE_HESSIAN = 2 * mu_PL * beta / (1 + alpha * beta + 2 * mu_PL * beta**2)
 KAPPA = sp.Min(alpha, DIN_RATE_HESSIAN)
-
-
-def _lyapunov_coefficients() -> bool:
-    """With V = ‖θ̇‖², G = ‖∇f‖², Young ½‖θ̇ + β∇f‖² ≤ V + β²G and PL f ≤ G/(2μ):
-    Ė + κE ≤ −αV − βG + κ(1 + αβ)G/(2μ) + κ(V + β²G) = −(α − κ)V − (β − κ(1 + αβ + 2μβ²)/(2μ))G."""
-    V, G, k = sp.symbols("V G k", nonnegative=True)
-    a, b, m = _a, _b, _m
-    upper = -a * V - b * G + k * (1 + a * b) * G / (2 * m) + k * (V + b**2 * G)
-    return identical(upper, -(a - k) * V - (b - k * (1 + a * b + 2 * m * b**2) / (2 * m)) * G)
-
-
-def _young_inequality() -> bool:
-    """V + β²G − ½‖v + βg‖² = ½‖v − βg‖² ≥ 0 (vectors in ℝ³)."""
-    v, g = sp.Matrix(sp.symbols("v0:3", real=True)), sp.Matrix(sp.symbols("g0:3", real=True))
-    gap = v.dot(v) + _b**2 * g.dot(g) - (v + _b * g).dot(v + _b * g) / 2
-    return identical(gap, (v - _b * g).dot(v - _b * g) / 2) and nonnegative((v - _b * g).dot(v - _b * g))
-
-
-def _kappa_makes_coefficients_nonnegative() -> bool:
-    """For κ = min{α, κ_H}, κ_H = 2μβ/(1 + αβ + 2μβ²): the G-coefficient vanishes at κ_H (and is larger for κ ≤ κ_H),
-    α − κ ≥ 0, and κβ < 1 (the notes' second condition)."""
-    kh = DIN_RATE_HESSIAN.subs({alpha: _a, beta: _b, mu_PL: _m})
-    g_coeff = _b - kh * (1 + _a * _b + 2 * _m * _b**2) / (2 * _m)
-    return identical(g_coeff, 0) and positive(1 - kh * _b) and positive((1 + _a * _b + 2 * _m * _b**2) / (2 * _m))
 
 
 def _optimal_parameters():
@@ -389,35 +380,16 @@ BETA_OPT = B_OPT / sp.sqrt(mu_PL)
 KAPPA_OPT = A_OPT * sp.sqrt(mu_PL)
 
 
-def _optimum_is_global() -> bool:
+def _optimum_is_global(c=None, b_opt=None) -> bool:
     """κ/√μ ≤ c = a* everywhere: if a < c the first term is < c; if a ≥ c the second is ≤ 2b/(1 + cb + 2b²) (it
     decreases in a) and 2b ≤ c(1 + cb + 2b²) because c(1 + cb + 2b²) − 2b = 2c(b − b*)² ≥ 0 (a perfect square)."""
     a, b = sp.symbols("a b", positive=True)
-    c = A_OPT
+    c = A_OPT if c is None else c  # κ*/√μ and β*√μ: the record's, else the solved A_OPT, B_OPT
+    b_opt = B_OPT if b_opt is None else b_opt
     second = 2 * b / (1 + a * b + 2 * b**2)
     decreasing = positive(-sp.diff(second, a))
-    square = identical(c * (1 + c * b + 2 * b**2) - 2 * b, 2 * c * (b - B_OPT) ** 2)
+    square = identical(c * (1 + c * b + 2 * b**2) - 2 * b, 2 * c * (b - b_opt) ** 2)
     return decreasing and square
-
-
-def _optimum_values() -> bool:
-    """α* = (2 − √2)√μ, β* = 1/√(2μ), both terms equal there, κ* ≈ 0.5858√μ (the notes' numeric 0.585)."""
-    at_opt = {alpha: ALPHA_OPT, beta: BETA_OPT}
-    return (identical(ALPHA_OPT, (2 - sp.sqrt(2)) * sp.sqrt(mu_PL)) and identical(BETA_OPT, 1 / sp.sqrt(2 * mu_PL))
-            and identical(DIN_RATE_HESSIAN.subs(at_opt), ALPHA_OPT)
-            and abs(float(A_OPT) - 0.5858) < 1e-4)
-
-
-def _kappa_at_unit_parameters() -> bool:
-    """κ = √μ/2 at (α, β) = (√μ, 1/√μ) (IN-E5)."""
-    at = {alpha: sp.sqrt(mu_PL), beta: 1 / sp.sqrt(mu_PL)}
-    return identical(DIN_RATE_HESSIAN.subs(at), sp.sqrt(mu_PL) / 2) and positive(sp.sqrt(mu_PL) - sp.sqrt(mu_PL) / 2)
-
-
-def _kappa_at_acfr_parameters() -> bool:
-    """At ACFR's (2√μ, 1/(2√μ)) the PL argument gives κ = 2√μ/5 < √μ/2 (ACFR's strongly convex rate, IN-B2)."""
-    at = {alpha: 2 * sp.sqrt(mu_PL), beta: 1 / (2 * sp.sqrt(mu_PL))}
-    return identical(DIN_RATE_HESSIAN.subs(at), 2 * sp.sqrt(mu_PL) / 5)
 
 
 def _speedup_threshold():
@@ -428,19 +400,9 @@ def _speedup_threshold():
 MU_SPEEDUP = _speedup_threshold()
 
 
-def _speedup_region() -> bool:
-    """κ* > 2μ (DIN beats gradient flow) ⇔ μ < (1 − 1/√2)² ≈ 0.0858."""
-    m = sp.Symbol("m", positive=True)
-    region = solution_set(KAPPA_OPT.subs(mu_PL, m) > 2 * m, m, sp.Interval.open(0, sp.oo))
-    return region == sp.Interval.open(0, MU_SPEEDUP) and identical(MU_SPEEDUP, (1 - 1 / sp.sqrt(2)) ** 2)
-
-
-def _loss_constant() -> bool:
-    """f ≤ E/(1 + αβ) ≤ E(0)e^{−κt}/(1 + αβ) = [f(θ₀) + β²‖∇f(θ₀)‖²/(2(1 + αβ))] e^{−κt}."""
-    return identical(ENERGY_0 / (1 + alpha * beta), loss_0 + beta**2 * grad_norm_0**2 / (2 * (1 + alpha * beta)))
-
-
 R_CONSTANT = sp.sqrt(2) / (1 - sp.exp(-1))
+RESIDUAL_RATE = sp.sqrt(y_perp**2 + (2 * energy_0 / (1 + alpha * beta) - y_perp**2) * sp.exp(-kappa * t))
+"""‖y(t) − y‖² = 2f ≤ y_perp² + (2E(0)/(1 + αβ) − y_perp²)e^{−κt} (IN-5 with the floor)."""
 R_PRIME_DIN_EXPR = R_CONSTANT * sp.sqrt(energy_0 / (alpha * kappa))
 
 _DIN_DEFINITIONS = (
@@ -450,16 +412,41 @@ _DIN_DEFINITIONS = (
     Quantity("kappa_DIN", KAPPA, "κ = min{α, 2μβ/(1 + αβ + 2μβ²)} (IN-5)"),
     Quantity("R_prime_DIN", R_PRIME_DIN_EXPR, "R′_DIN = (√2/(1 − e⁻¹))√(E(0)/(ακ)) (IN-6)"),
     Quantity("R_prime", R_PRIME_PL, "gradient-flow radius R′ = ‖y(0) − y‖/√μ (IN-4)"),
-    CERTIFIED_R,
+    CERTIFIED_R_USED,
+    LIP_J,
 )
 _DIN_SYMBOLS = ("alpha", "beta", "mu_PL", "sigma_A", "sigma_0", "residual_0", "loss_0", "grad_norm_0", "energy_0",
-                "kappa_DIN", "R_prime_DIN", "R_prime", "R", "B", "k", "V_col_max")
+                "kappa_DIN", "R_prime_DIN", "R_prime", "R", "B", "k", "V_col_max", "Lip_J", "y_perp")
+_DIN_DEFINITION_CHECKS = (
+    SelfCheck("μ is the tight constant of ‖∇f‖² ≥ (σ_min(GF-2)σ_A)²·2(f − F), and GF-3's rate",
+              checks.mu_pl_is_the_pl_constant),
+    SelfCheck("f(θ₀) = ½‖y(0) − y‖²", checks.loss_0_is_half_the_squared_residual),
+    SelfCheck("E(0) is DIN's energy (1 + αβ)f + ½‖θ̇ + β∇f‖² at rest", checks.energy_at_rest),
+    SelfCheck("κ is the largest rate of the Lyapunov bound: min of the roots of its ‖θ̇‖², ‖∇f‖² coefficients (IN-2's "
+              "Ė, Young, PL)", checks.kappa_is_the_lyapunov_rate),
+    SelfCheck("R′_DIN is the Cauchy–Schwarz window sum at h = 2/κ", checks.radius_is_the_window_sum),
+    SelfCheck("R′ = √(2f(θ₀))/√μ = GF-5's 2‖y(0) − y‖/(σ_Aσ₀)", checks.r_prime_is_the_flow_path_length),
+    SelfCheck("R is GF-10's certified radius (shrunk by 10⁻¹²) and Lip_J GF-10's bound", checks.radius_is_gf10s),
+)
+"""Pins of `_DIN_DEFINITIONS`, in the same order (the first five cover IN-9's)."""
+
 _DIN_HYPOTHESES = (
     Hypothesis("alpha>0", sp.StrictGreaterThan(alpha, 0), "viscous damping (the radius needs α > 0)"),
     Hypothesis("beta>0", sp.StrictGreaterThan(beta, 0), "Hessian damping (the argument needs β > 0; β = 0 is IN-B8)"),
     Hypothesis("R_prime_DIN<R", sp.StrictLessThan(R_prime_DIN, R),
                "the DIN radius is inside the conditioning radius (PL holds along the trajectory)"),
+    CONDITIONING,
 )
+
+def _din_bounds_reach_the_floor(r) -> bool:
+    k, c = r.expr("kappa"), 1 + alpha * beta
+    decay = sp.exp(-k * t)
+    return (_decays_to_floor(r, "energy_bound", c * LOSS_FLOOR, energy_0, decay, energy_0)
+            and _decays_to_floor(r, "loss_bound", LOSS_FLOOR, energy_0 / c, decay, energy_0 / c)
+            and _decays_to_floor(r, "residual_bound", y_perp**2, 2 * energy_0 / c, decay, sp.sqrt(2 * energy_0 / c),
+                                 power=2)
+            and _decays_to_floor(r, "gf_loss_bound", LOSS_FLOOR, loss_0, sp.exp(-r.expr("gf_rate") * t), loss_0))
+
 
 IN_5 = Result(
     id="IN-5",
@@ -467,13 +454,14 @@ IN_5 = Result(
     citation="arXiv:2506.02986, main continuous-time theorem (qualitative claim CONFIRMED from the abstract)",
     provenance=Provenance.DERIVED,
     variant=REBUILT,
-    statement=("If ‖∇f‖² ≥ 2μf along the trajectory (IN-3, guaranteed by R′_DIN < R, IN-6) and α, β > 0: "
-               "Ė ≤ −κE with κ = min{α, 2μβ/(1 + αβ + 2μβ²)}, so E(t) ≤ E(0)e^{−κt} and f(θ(t)) ≤ "
-               "[f(θ₀) + β²‖∇f(θ₀)‖²/(2(1 + αβ))]e^{−κt}. κ is maximal at α* = (2 − √2)√μ, β* = 1/√(2μ), with "
+    statement=("If ‖∇f‖² ≥ 2μ(f − F) along the trajectory, F = ½‖P⊥y‖² = min f (IN-3, guaranteed by R′_DIN < R, "
+               "IN-6, and R·Lip(J_g) ≤ σ₀/2) and α, β > 0: Ẽ = E − (1 + αβ)F obeys dẼ/dt ≤ −κẼ with "
+               "κ = min{α, 2μβ/(1 + αβ + 2μβ²)}, so E(t) − (1 + αβ)F ≤ (E(0) − (1 + αβ)F)e^{−κt} and f(θ(t)) − F ≤ "
+               "[f(θ₀) + β²‖∇f(θ₀)‖²/(2(1 + αβ)) − F]e^{−κt}. κ is maximal at α* = (2 − √2)√μ, β* = 1/√(2μ), with "
                "κ* = (2 − √2)√μ ≈ 0.586√μ (closed form, proved optimal); κ = √μ/2 at (√μ, 1/√μ). Gradient flow gives "
                "2μ (IN-4): DIN is faster at the optimum exactly when μ < (1 − 1/√2)² ≈ 0.0858."),
     symbols=syms(*_DIN_SYMBOLS, "t"),
-    hypotheses=_DIN_HYPOTHESES,
+    hypotheses=(*_DIN_HYPOTHESES, Y_PERP_HYPOTHESIS),
     definitions=_DIN_DEFINITIONS,
     conclusions=(
         Quantity("kappa", kappa, "DIN energy (and loss) rate κ at these (α, β)"),
@@ -484,62 +472,52 @@ IN_5 = Result(
         Quantity("speedup", kappa / (2 * mu_PL), "κ/(2μ): > 1 when DIN's guaranteed rate beats gradient flow's"),
         Quantity("speedup_opt", KAPPA_OPT / (2 * mu_PL), "κ*/(2μ) at the optimal (α, β)"),
         Quantity("mu_speedup_threshold", MU_SPEEDUP, "κ* > 2μ exactly when μ is below this"),
-        Quantity("energy_bound", energy_0 * sp.exp(-kappa * t), "E(t) ≤ this"),
-        Quantity("loss_bound", energy_0 / (1 + alpha * beta) * sp.exp(-kappa * t), "f(θ(t)) ≤ this"),
-        Quantity("residual_bound", sp.sqrt(2 * energy_0 / (1 + alpha * beta)) * sp.exp(-kappa * t / 2),
-                 "‖y(t) − y‖ ≤ this"),
-        Quantity("gf_loss_bound", loss_0 * sp.exp(-2 * mu_PL * t), "gradient flow's f(θ(t)) ≤ this (IN-4), beside"),
+        Quantity("energy_bound", (1 + alpha * beta) * LOSS_FLOOR
+                 + (energy_0 - (1 + alpha * beta) * LOSS_FLOOR) * sp.exp(-kappa * t), "E(t) ≤ this"),
+        Quantity("loss_bound", LOSS_FLOOR + (energy_0 / (1 + alpha * beta) - LOSS_FLOOR) * sp.exp(-kappa * t),
+                 "f(θ(t)) ≤ this"),
+        Quantity("residual_bound", RESIDUAL_RATE, "‖y(t) − y‖ ≤ this"),
+        Quantity("gf_loss_bound", LOSS_FLOOR + (loss_0 - LOSS_FLOOR) * sp.exp(-2 * mu_PL * t),
+                 "gradient flow's f(θ(t)) ≤ this (IN-4), beside"),
         Quantity("theta_dist_bound", R_prime_DIN, "‖θ(t) − θ₀‖ ≤ R′_DIN (IN-6)"),
         Quantity("radius_ratio_to_gf", R_prime_DIN / R_prime, "R′_DIN/R′ (R′ of gradient flow, IN-4)"),
     ),
     unconfirmed=("the paper's exponent and its choice of α(μ), β(μ) (\"optimal\" may mean the heavy-ball order √μ)",
                  NOT_READ),
+    assumed_inputs=LIP_J_ASSUMED,
     choices=("Optimal (α, β): closed form from SymPy's solution of the Lagrange condition, proved globally optimal by "
              "a perfect-square identity (no numeric maximisation needed).",
              "The comparison with gradient flow is between guaranteed rates of the loss, κ against 2μ.",
              "C of the loss bound is E(0)/(1 + αβ), from f ≤ E/(1 + αβ)."),
     references=(PAPER, ACFR, NOTES + " IN-5, IN-E5"),
     self_checks=(
-        SelfCheck("Young + PL: Ė + κE ≤ −(α − κ)‖θ̇‖² − (β − κ(1 + αβ + 2μβ²)/(2μ))‖∇f‖²", _lyapunov_coefficients),
-        SelfCheck("Young: ‖θ̇‖² + β²‖∇f‖² − ½‖θ̇ + β∇f‖² = ½‖θ̇ − β∇f‖² ≥ 0", _young_inequality),
-        SelfCheck("κ = min{α, κ_H} makes both coefficients ≥ 0; κβ < 1", _kappa_makes_coefficients_nonnegative),
-        SelfCheck("optimum α* = (2 − √2)√μ, β* = 1/√(2μ), both terms equal, κ* ≈ 0.5858√μ", _optimum_values),
-        SelfCheck("the optimum is global (a perfect square bounds every (α, β))", _optimum_is_global),
-        SelfCheck("κ = √μ/2 at (α, β) = (√μ, 1/√μ)", _kappa_at_unit_parameters),
-        SelfCheck("κ = 2√μ/5 at ACFR's (2√μ, 1/(2√μ)), below ACFR's strongly convex √μ/2", _kappa_at_acfr_parameters),
-        SelfCheck("κ* > 2μ ⇔ μ < (1 − 1/√2)² (solveset)", _speedup_region),
-        SelfCheck("loss constant E(0)/(1 + αβ) = f(θ₀) + β²‖∇f(θ₀)‖²/(2(1 + αβ))", _loss_constant),
+        *_DIN_DEFINITION_CHECKS,
+        SelfCheck("the rate kappa is the Lyapunov rate min{α, κ_H}",
+                  lambda r: checks.kappa_is_the_lyapunov_rate(r, "kappa")),
+        SelfCheck("theta_dist_bound is the window sum at h = 2/κ", lambda r: checks.radius_is_the_window_sum(
+            r, "theta_dist_bound")),
+        SelfCheck("(α*/√μ, β*√μ) solves the Lagrange system of max κ (both terms equal, ∂F/∂b = 0); κ* = α*",
+                  checks.optimum_is_stationary),
+        SelfCheck("gf_rate is IN-4's; speedup = κ/gf_rate, speedup_opt = κ*/gf_rate", checks.speedups),
+        SelfCheck("κ*(μ) = 2μ at μ = mu_speedup_threshold > 0", checks.speedup_threshold),
+        SelfCheck("radius_ratio_to_gf × IN-4's R′ is theta_dist_bound", checks.ratio_to_gf_radius),
+        SelfCheck("at t = 0, y ∈ Im(A) the loss bound is E(0)/(1 + αβ) = f(θ₀) + β²‖∇f(θ₀)‖²/(2(1 + αβ))",
+                  checks.loss_constant),
+        SelfCheck("E − (1 + αβ)½y_perp², f − ½y_perp², ‖y(t) − y‖² − y_perp² decay like e^{−κt} (and gradient flow's "
+                  "f − ½y_perp² like e^{−2μt}) from their values at t = 0", _din_bounds_reach_the_floor),
+        SelfCheck("κ = √μ/2 at (α, β) = (√μ, 1/√μ)", checks.kappa_at_unit_parameters),
+        SelfCheck("κ = 2√μ/5 at ACFR's (2√μ, 1/(2√μ)) (IN-B2), below ACFR's strongly convex √μ/2",
+                  checks.kappa_at_acfr_parameters),
+        SelfCheck("the optimum is global (a perfect square bounds every (α, β))",
+                  lambda r: _optimum_is_global(r.conclusion("kappa_opt") / sp.sqrt(mu_PL),
+                                               r.conclusion("beta_opt") * sp.sqrt(mu_PL))),
+        SelfCheck("at κ = κ_H the ‖∇f‖² coefficient vanishes; κ_Hβ < 1", checks.kappa_closes_the_lyapunov_bound),
+        SelfCheck("κ* > 2μ ⇔ μ < mu_speedup_threshold (solveset)", checks.speedup_region),
+        SelfCheck("Lip_J is GF-10's bound; R·Lip_J = σ₀/2 at the certified R", _conditioning_from_gf10),
     ),
 )
 
 # ------------------------------------------------------------------------------------------------------------ IN-6
-
-
-def _window_bound() -> bool:
-    """On [jh, (j+1)h]: ∫‖θ̇‖ ≤ √h(∫‖θ̇‖²)^{1/2} (Cauchy–Schwarz) and α∫‖θ̇‖² ≤ E(jh) − E((j+1)h) ≤ E(jh) (IN-2);
-    with E(jh) ≤ E(0)e^{−κjh} the windows sum to √(hE(0)/α)·Σ_j e^{−κjh/2} = √(hE(0)/α)/(1 − e^{−κh/2})."""
-    h, e0, a, k = sp.symbols("h e0 a k", positive=True)
-    w = sp.Symbol("w", positive=True)  # e^{−κh/2} = 1/(1 + w) ∈ ]0, 1[
-    j = sp.Symbol("j", integer=True, nonnegative=True)
-    window = sp.sqrt(h * e0 * sp.exp(-k * j * h) / a)
-    ratio = sp.simplify(window.subs(j, j + 1) / window)
-    geometric = sp.summation((1 / (1 + w)) ** j, (j, 0, sp.oo))
-    return identical(ratio, sp.exp(-k * h / 2)) and identical(geometric, 1 / (1 - 1 / (1 + w)))
-
-
-def _window_choice() -> bool:
-    """h = 2/κ turns √(hE(0)/α)/(1 − e^{−κh/2}) into (√2/(1 − e⁻¹))√(E(0)/(ακ)) ≈ 2.237√(E(0)/(ακ))."""
-    h, e0, a, k = sp.symbols("h e0 a k", positive=True)
-    general = sp.sqrt(h * e0 / a) / (1 - sp.exp(-k * h / 2))
-    return (identical(general.subs(h, 2 / k), R_CONSTANT * sp.sqrt(e0 / (a * k)))
-            and abs(float(R_CONSTANT) - 2.24) < 5e-3)
-
-
-def _large_beta_inflates_radius() -> bool:
-    """E(0) ∋ β²‖∇f(θ₀)‖²/2 and κ → 0 as β → ∞: R′_DIN → ∞ (IN-E6's negative control)."""
-    expr = R_PRIME_DIN_EXPR.subs({kappa: DIN_RATE_HESSIAN, energy_0: ENERGY_0})
-    expr = expr.subs({alpha: _a, mu_PL: _m, loss_0: 1, grad_norm_0: 1})
-    return sp.limit(expr.subs(beta, _b), _b, sp.oo) == sp.oo
 
 
 IN_6 = Result(
@@ -550,8 +528,9 @@ IN_6 = Result(
     variant=REBUILT,
     statement=("From Ė ≤ −α‖θ̇‖² and E(t) ≤ E(0)e^{−κt}: ∫₀^∞‖θ̇‖ ≤ √(hE(0)/α)/(1 − e^{−κh/2}) for every h > 0; with "
                "h = 2/κ, R′_DIN = (√2/(1 − e⁻¹))√(E(0)/(ακ)) ≈ 2.24√(E(0)/(ακ)). If R′_DIN < R the trajectory "
-               "never leaves 𝔹(θ₀, R) (bootstrap), so IN-5 holds for all t. A large β enlarges R′_DIN "
-               "(E(0) ∋ β²‖∇f(θ₀)‖²/2)."),
+               "never leaves 𝔹(θ₀, R) (bootstrap, with R·Lip(J_g) ≤ σ₀/2), so IN-5 holds for all t. When y ∉ Im(A) "
+               "the argument runs on E − (1 + αβ)½‖P⊥y‖² ≤ E, so the radius with E(0) stays valid (conservative). "
+               "A large β enlarges R′_DIN (E(0) ∋ β²‖∇f(θ₀)‖²/2)."),
     symbols=syms(*_DIN_SYMBOLS),
     hypotheses=_DIN_HYPOTHESES,
     definitions=_DIN_DEFINITIONS,
@@ -564,13 +543,24 @@ IN_6 = Result(
         Quantity("sigma_min_lower", sigma_0 / 2, "σ_min(J_g(θ(t))) ≥ σ₀/2"),
     ),
     unconfirmed=("the paper's radius constant (expected ∝ ‖y(0) − y‖/√μ times a factor in α, β)", NOT_READ),
+    assumed_inputs=LIP_J_ASSUMED,
     choices=("The notes' window h = 2/κ is used; the best window (e^x = 1 + 2x, x = κh/2) would give ≈ 2.22 instead "
              "of 2.24, not worth a different constant.",),
     references=(PAPER, NOTES + " IN-6, IN-E6"),
     self_checks=(
-        SelfCheck("Cauchy–Schwarz windows form a geometric series with ratio e^{−κh/2}", _window_bound),
-        SelfCheck("h = 2/κ gives (√2/(1 − e⁻¹))√(E(0)/(ακ)), constant ≈ 2.24", _window_choice),
-        SelfCheck("R′_DIN → ∞ as β → ∞ (large Hessian damping inflates the radius)", _large_beta_inflates_radius),
+        *_DIN_DEFINITION_CHECKS,
+        SelfCheck("theta_dist_bound and path_length_bound are the window sum at h = 2/κ",
+                  lambda r: all(checks.radius_is_the_window_sum(r, n)
+                                for n in ("theta_dist_bound", "path_length_bound"))),
+        SelfCheck("radius_constant·√(E(0)/(ακ)) is the window sum at h = 2/κ; ≈ 2.24", checks.radius_constant),
+        SelfCheck("the rate kappa is the Lyapunov rate min{α, κ_H}",
+                  lambda r: checks.kappa_is_the_lyapunov_rate(r, "kappa")),
+        SelfCheck("radius_ratio_to_gf × IN-4's R′ is theta_dist_bound", checks.ratio_to_gf_radius),
+        SelfCheck("σ_min ≥ σ₀ − Lip·R ≥ σ₀ − σ₀/2 (Weyl, GF-2)", checks.sigma_min_is_weyls),
+        SelfCheck("summing the windows at h = 2/κ (SymPy's summation) gives path_length_bound",
+                  checks.windows_sum_to_the_radius),
+        SelfCheck("R′_DIN → ∞ as β → ∞ (large Hessian damping inflates the radius)", checks.large_beta_inflates_radius),
+        SelfCheck("Lip_J is GF-10's bound; R·Lip_J = σ₀/2 at the certified R", _conditioning_from_gf10),
     ),
 )
 
@@ -578,26 +568,13 @@ IN_6 = Result(
 
 mu_A, noise, dist, A_norm = S("mu"), S("noise"), S("dist"), S("A_norm")
 NOISE_MODEL = noise / mu_A + (1 + A_norm / mu_A) * dist
-RESIDUAL_RATE = sp.sqrt(2 * energy_0 / (1 + alpha * beta)) * sp.exp(-kappa * t / 2)
 
 
-def _recovery_decomposition() -> bool:
-    """y = Ax̄ + ε ⇒ A(x − x_Σ) = (Ax − y) + ε + A(x̄ − x_Σ) (2×3 A), then ‖x − x_Σ‖ ≤ ‖A(x − x_Σ)‖/μ and
-    ‖x − x̄‖ ≤ ‖x − x_Σ‖ + dist(x̄, Σ′): the bound is the sum of the three terms."""
-    A = sp.Matrix(2, 3, sp.symbols("a0:6", real=True))
-    x, xb, xs = (sp.Matrix(sp.symbols(f"{n}0:3", real=True)) for n in ("x", "xb", "xs"))
-    eps = sp.Matrix(sp.symbols("e0:2", real=True))
-    y = A * xb + eps
-    decomposition = identical(A * (x - xs), (A * x - y) + eps + A * (xb - xs))
-    r, e, d, a, m = sp.symbols("r e d a m", positive=True)
-    total = (r + e + a * d) / m + d
-    return decomposition and identical(total, r / m + e / m + (1 + a / m) * d)
+def _recovery_uses_in5_rate(r) -> bool:
+    from theory.registry import get
 
-
-def _exact_recovery() -> bool:
-    """ε = 0 and x̄ ∈ Σ′ (dist = 0): the bound with the IN-5 rate tends to 0."""
-    bound = (RESIDUAL_RATE / mu_A + NOISE_MODEL).subs({noise: 0, dist: 0, kappa: _a})
-    return sp.limit(bound, t, sp.oo) == 0
+    rest = r.expr("recovery_bound") - r.expr("noise_term") - r.expr("model_term")
+    return equal(rest, get("IN-5").conclusion("residual_bound") / mu_A)
 
 
 IN_7 = Result(
@@ -608,9 +585,10 @@ IN_7 = Result(
     variant="form as in 01/02; factor-2 differences with the paper possible",
     statement=("With Σ′ = {g(u, θ): θ ∈ 𝔹(θ₀, R′_DIN)}, x_{Σ′} a projection of x̄ on Σ′ and restricted injectivity "
                "μ_{A,Σ′} (global form): ‖x(t) − x̄‖ ≤ ‖y(t) − y‖/μ_{A,Σ′} + ‖ε‖/μ_{A,Σ′} + (1 + ‖A‖/μ_{A,Σ′}) "
-               "dist(x̄, Σ′), and ‖y(t) − y‖ ≤ √(2E(0)/(1 + αβ))e^{−κt/2} (IN-5). ε = 0, x̄ ∈ Σ′ ⇒ x(t) → x̄."),
+               "dist(x̄, Σ′), and ‖y(t) − y‖² ≤ ‖P⊥y‖² + (2E(0)/(1 + αβ) − ‖P⊥y‖²)e^{−κt} (IN-5, with "
+               "R·Lip(J_g) ≤ σ₀/2). ε = 0, x̄ ∈ Σ′ (then y ∈ Im(A)) ⇒ x(t) → x̄."),
     symbols=syms(*_DIN_SYMBOLS, "t", "mu", "noise", "dist", "A_norm", "loss_t"),
-    hypotheses=_DIN_HYPOTHESES,
+    hypotheses=(*_DIN_HYPOTHESES, Y_PERP_HYPOTHESIS),
     definitions=_DIN_DEFINITIONS,
     conclusions=(
         Quantity("recovery_bound", RESIDUAL_RATE / mu_A + NOISE_MODEL, "‖x(t) − x̄‖ ≤ this (IN-5 rate)"),
@@ -620,13 +598,17 @@ IN_7 = Result(
         Quantity("model_term", (1 + A_norm / mu_A) * dist, "modelling error"),
     ),
     unconfirmed=("factor-2 differences", "the exact restricted-injectivity formulation (cone vs global)"),
+    assumed_inputs=LIP_J_ASSUMED,
     choices=("Restricted injectivity is used in its global form ‖A(x − x_{Σ′})‖ ≥ μ‖x − x_{Σ′}‖ on Σ′; for an "
              "injective A, μ = σ_min(A) is admissible, which is how the checks obtain it.",),
     references=(PAPER, NOTES + " IN-7, IN-E7", "01 GF-6"),
     self_checks=(
-        SelfCheck("A(x − x_Σ) = (Ax − y) + ε + A(x̄ − x_Σ) and the bound sums the three terms",
-                  _recovery_decomposition),
-        SelfCheck("ε = 0, dist = 0: the bound → 0 (exact recovery)", _exact_recovery),
+        *_DIN_DEFINITION_CHECKS,
+        SelfCheck("A(x − x_Σ) = (Ax − y) + ε + A(x̄ − x_Σ): noise_term, model_term and the measured bound are its terms",
+                  checks.recovery_terms),
+        SelfCheck("recovery bound = IN-5's residual bound/μ + noise term + model term", _recovery_uses_in5_rate),
+        SelfCheck("ε = 0, dist = 0: the bound → 0 (exact recovery)", checks.exact_recovery),
+        SelfCheck("Lip_J is GF-10's bound; R·Lip_J = σ₀/2 at the certified R", _conditioning_from_gf10),
     ),
 )
 
@@ -649,38 +631,6 @@ RHO_DISC = 1 - 2 * c_armijo * mu_PL * sp.Min(s_step, S_FLOOR)
 LENGTH_FACTOR = sp.sqrt(2) / (c_armijo * sp.sqrt(mu_PL))
 
 
-def _armijo_gives_rate() -> bool:
-    """f⁺ ≤ f − cs‖g‖² and ‖g‖² ≥ 2μf ⇒ f⁺ ≤ (1 − 2cμs)f: the gap is −cs(‖g‖² − 2μf) ≤ 0."""
-    f, e, c, s = sp.symbols("f e c s", positive=True)
-    g2 = 2 * _m * f + e  # ‖g‖² = 2μf + e, e ≥ 0
-    gap = (f - c * s * g2) - (1 - 2 * c * _m * s) * f
-    return identical(gap, -c * s * e) and nonnegative(-gap)
-
-
-def _floor_is_descent_lemma() -> bool:
-    """1 − sL/2 ≥ c ⇔ s ≤ 2(1 − c)/L: in x = sL, solveset gives ]0, 2(1 − c)] (checked at c = 1/3)."""
-    x, c = sp.Symbol("x", positive=True), sp.Rational(1, 3)
-    region = solution_set(1 - x / 2 >= c, x, sp.Interval.open(0, sp.oo))
-    return identical(ARMIJO_STEP, 2 * (1 - c_armijo) / L) and region == sp.Interval.Lopen(
-        0, (ARMIJO_STEP * L).subs(c_armijo, c))
-
-
-def _length_of_a_gradient_step() -> bool:
-    """Armijo + PL ⇒ ‖θ⁺ − θ‖ = s‖g‖ ≤ (√2/(c√μ))(√f − √f⁺): √f − √f⁺ ≥ (f − f⁺)/(2√f) (the gap is
-    (√f − √f⁺)²/(2√f)), ≥ cs‖g‖²/(2√f) ≥ cs‖g‖√(2μf)/(2√f) = c√(μ/2)·s‖g‖."""
-    a, b = sp.symbols("a b", positive=True)  # a = √f, b = √f⁺
-    sqrt_gap = identical((a - b) - (a**2 - b**2) / (2 * a), (a - b) ** 2 / (2 * a))
-    f, c, s, g = sp.symbols("f c s g", positive=True)
-    chain = identical(c * s * g * sp.sqrt(2 * _m * f) / (2 * sp.sqrt(f)), c * sp.sqrt(_m / 2) * s * g)
-    return sqrt_gap and chain and identical(1 / (c * sp.sqrt(_m / 2)), LENGTH_FACTOR.subs(
-        {c_armijo: c, mu_PL: _m}))
-
-
-def _disc_radius() -> bool:
-    """Σ‖θ_{k+1} − θ_k‖ ≤ (√2/(c√μ))√f(θ₀) = R′/c."""
-    return identical(LENGTH_FACTOR * sp.sqrt(LOSS_0), R_PRIME_PL / c_armijo)
-
-
 IN_8 = Result(
     id="IN-8",
     title="Discrete inertial algorithm with adaptive step (our provable variant beside the notes' candidates)",
@@ -692,27 +642,33 @@ IN_8 = Result(
                "initialisation. Our variant: at θ_k try IGAHD-SC's update with step s (r = √(μ̂s)); accept it when "
                "f(θ⁺) ≤ f(θ_k) − cs‖∇f(θ_k)‖² and ‖θ⁺ − θ_k‖ ≤ (√2/(c√μ))(√f(θ_k) − √f(θ⁺)), else take the gradient "
                "step θ_k − s∇f(θ_k) (momentum restart) if it passes the first test, else s ← ϑs. If ‖∇f‖² ≥ 2μf on "
-               "𝔹(θ₀, R) and R′_disc = R′/c < R: f(θ_{k+1}) ≤ (1 − 2cμs_k)f(θ_k), s_k ≥ min(s₀, 2ϑ(1 − c)/L) when ∇f "
-               "is L-Lipschitz on the segments tried, so f(θ_k) ≤ ρ^k f(θ₀) with ρ = 1 − 2cμ min(s₀, 2ϑ(1 − c)/L), "
-               "and ‖θ_k − θ₀‖ ≤ R′/c."),
+               "𝔹(θ₀, R) (R·Lip(J_g) ≤ σ₀/2) and R′_disc = R′/c < R, with F = ½‖P⊥y‖² = min f: f(θ_{k+1}) − F ≤ "
+               "(1 − 2cμs_k)(f(θ_k) − F), where an accepted step has 2cμs_k < 1, s_k ≥ min(s₀, 2ϑ(1 − c)/L) when ∇f "
+               "is L-Lipschitz on the segments tried, so f(θ_k) − F ≤ ρ^k(f(θ₀) − F) with "
+               "ρ = 1 − 2cμ min(s₀, 2ϑ(1 − c)/L), and ‖θ_k − θ₀‖ ≤ R′/c."),
     symbols=syms("mu_PL", "sigma_A", "sigma_0", "residual_0", "loss_0", "s_step", "L", "c_armijo", "shrink", "tau",
-                 "R_prime", "R_prime_disc", "R", "B", "k", "V_col_max"),
+                 "R_prime", "R_prime_disc", "R", "B", "k", "V_col_max", "Lip_J", "y_perp"),
     hypotheses=(Hypothesis("R_prime_disc<R", sp.StrictLessThan(R_prime_disc, R),
-                           "the discrete radius is inside the conditioning radius"),),
+                           "the discrete radius is inside the conditioning radius"), CONDITIONING, Y_PERP_HYPOTHESIS,
+                Hypothesis("2*c*mu*s<1", sp.StrictLessThan(2 * c_armijo * mu_PL * s_step, 1),
+                           "the step factor 1 − 2cμs lies in (0, 1): s is below 1/(2cμ), above which no step passes "
+                           "Armijo under PL")),
     definitions=(Quantity("mu_PL", MU_PL, "PL constant σ_A²σ₀²/4 (IN-3)"), Quantity("loss_0", LOSS_0, "f(θ₀)"),
                  Quantity("R_prime", R_PRIME_PL, "R′ = ‖y(0) − y‖/√μ (IN-4)"),
-                 Quantity("R_prime_disc", R_prime / c_armijo, "R′_disc = R′/c"), CERTIFIED_R),
+                 Quantity("R_prime_disc", R_prime / c_armijo, "R′_disc = R′/c"), CERTIFIED_R_USED, LIP_J),
     conclusions=(
-        Quantity("step_factor", STEP_FACTOR, "f(θ_{k+1}) ≤ this × f(θ_k), with s = the step accepted at iteration k"),
+        Quantity("step_factor", STEP_FACTOR,
+                 "f(θ_{k+1}) − ½y_perp² ≤ this × (f(θ_k) − ½y_perp²), with s = the step accepted at iteration k"),
         Quantity("s_floor", S_FLOOR, "every accepted step is ≥ min(s₀, this) (backtracking floor ϑ·2(1 − c)/L)"),
         Quantity("rho", RHO_DISC, "a-priori linear rate ρ, with s = the initial step s₀"),
-        Quantity("loss_bound", loss_0 * RHO_DISC**tau, "f(θ_k) ≤ this (k = tau)"),
+        Quantity("loss_bound", LOSS_FLOOR + (loss_0 - LOSS_FLOOR) * RHO_DISC**tau, "f(θ_k) ≤ this (k = tau)"),
         Quantity("theta_dist_bound", R_prime_disc, "‖θ_k − θ₀‖ ≤ R′_disc = R′/c"),
         Quantity("length_factor", LENGTH_FACTOR, "Σ_{j≥k}‖θ_{j+1} − θ_j‖ ≤ this × √f(θ_k)"),
         Quantity("sigma_min_lower", sigma_0 / 2, "σ_min(J_g(θ_k)) ≥ σ₀/2"),
     ),
     unconfirmed=("the paper's discrete algorithm (IGAHD-SC type, INNA type or other)",
                  "the meaning of 'adaptive step size'", "its rate ρ and radius R′_disc", "any restart scheme"),
+    assumed_inputs=LIP_J_ASSUMED,
     choices=("Variant: IGAHD-SC's update (IN-B3) with a backtracked adaptive step, accepted under a "
              "sufficient-decrease and a path-length test, with a gradient step (momentum restart) as fallback. The "
              "tests are what makes the rate and the radius provable without convexity; the IGAHD coefficients keep "
@@ -721,11 +677,23 @@ IN_8 = Result(
              "as the abstract says; the radius R′/c has the form of GD-4's c_γR′."),
     references=(PAPER, ACFR, INNA, NOTES + " IN-8, IN-E9", "02 GD-4"),
     self_checks=(
-        SelfCheck("Armijo + PL: f⁺ ≤ (1 − 2cμs)f", _armijo_gives_rate),
-        SelfCheck("descent lemma: Armijo holds for s ≤ 2(1 − c)/L (solved, solveset)", _floor_is_descent_lemma),
-        SelfCheck("an Armijo gradient step satisfies the path-length test (so the fallback is always accepted)",
-                  _length_of_a_gradient_step),
-        SelfCheck("the path-length test sums to R′/c", _disc_radius),
+        SelfCheck("μ is the tight PL constant, GF-3's rate", checks.mu_pl_is_the_pl_constant),
+        SelfCheck("f(θ₀) = ½‖y(0) − y‖²", checks.loss_0_is_half_the_squared_residual),
+        SelfCheck("R′ = √(2f(θ₀))/√μ = GF-5's 2‖y(0) − y‖/(σ_Aσ₀)", checks.r_prime_is_the_flow_path_length),
+        SelfCheck("R is GF-10's certified radius (shrunk by 10⁻¹²) and Lip_J GF-10's bound", checks.radius_is_gf10s),
+        SelfCheck("Armijo + PL: f⁺ − F ≤ step_factor·(f − F), the slack being −cs(‖g‖² − 2μ(f − F))",
+                  checks.armijo_and_pl_give_the_step_factor),
+        SelfCheck("descent lemma: Armijo holds once 1 − sL/2 ≥ c, with equality at s_floor/ϑ (solveset)",
+                  checks.s_floor_is_the_descent_lemma),
+        SelfCheck("rho is step_factor at the smallest accepted step min(s₀, s_floor)", checks.rho_is_the_worst_step),
+        SelfCheck("an Armijo step of length s‖g‖ is ≤ length_factor·(√f − √f⁺) (the path-length test passes)",
+                  checks.length_factor_from_armijo),
+        SelfCheck("the path-length test telescopes to length_factor·√f(θ₀) = theta_dist_bound (R′_disc = R′/c)",
+                  checks.disc_radius_telescopes),
+        SelfCheck("σ_min ≥ σ₀ − Lip·R ≥ σ₀ − σ₀/2 (Weyl, GF-2)", checks.sigma_min_is_weyls),
+        SelfCheck("f_k − ½y_perp² ≤ ρ^k(f₀ − ½y_perp²): the loss bound decays at rho from f₀",
+                  lambda r: _decays_to_floor(r, "loss_bound", LOSS_FLOOR, loss_0, r.expr("rho") ** tau, loss_0)),
+        SelfCheck("Lip_J is GF-10's bound; R·Lip_J = σ₀/2 at the certified R", _conditioning_from_gf10),
     ),
 )
 
@@ -735,18 +703,6 @@ k_width, n_dim, B_act, V_col_max = S("k"), S("n"), S("B"), S("V_col_max")
 C_phi, C_width, y_norm = S("C_phi"), S("C_width"), S("y_norm")
 K_RECALLED_IN = C_width * n_dim * (A_norm * sp.sqrt(n_dim) + y_norm) ** 2 / (sigma_A**2 * C_phi**2)
 K_CERTIFIED_IN = (2 * B_act * R_prime_DIN * (2 + V_col_max + R_prime_DIN) / sigma_0) ** 2
-
-
-def _width_certifies_din_radius() -> bool:
-    """At k = (2B R′_DIN(2 + c + R′_DIN)/σ₀)² GF-10's certified R equals R′_DIN; R grows with k."""
-    at_threshold = CERTIFIED_R.expr.subs(k_width, K_CERTIFIED_IN)
-    grows = positive(sp.diff(CERTIFIED_R.expr, k_width))
-    return identical(at_threshold, R_prime_DIN) and grows
-
-
-def _cphi_convention() -> bool:
-    """03's C_φ = E[φ²] is the square of the table's C_phi: √(C_φ(03)/2) = C_phi/√2."""
-    return identical(sp.sqrt(C_phi**2 / 2), C_phi / sp.sqrt(2))
 
 
 IN_9 = Result(
@@ -768,31 +724,29 @@ IN_9 = Result(
         Quantity("k_required_certified", K_CERTIFIED_IN, "certified sufficient width for R′_DIN < R"),
         Quantity("sigma_0_typical", C_phi / sp.sqrt(2), "σ₀ ≳ √(C_φ/2) in 03's convention = C_phi/√2 here"),
     ),
+    equivalent_mutants=(("k_required", "scale", "a sketch up to the unknown constant C_width: 2·k is 2·C_width"),),
     unconfirmed=("the architecture's scaling and initialisation (Gaussian V(0) recalled; 01/02 use bounded V(0))",
                  "the width exponent and constants", "the probability"),
     choices=("Checks use the certified width (R′_DIN < R checked numerically), never the unconfirmed constant.",
              "03's C_φ = E[φ²] is written C_phi² with the table's C_phi = √E[φ²]."),
     references=(PAPER, NOTES + " IN-9", "01 GF-10, GF-13"),
     self_checks=(
-        SelfCheck("at k = k_required_certified the certified R equals R′_DIN, and R increases with k",
-                  _width_certifies_din_radius),
-        SelfCheck("√(C_φ(03)/2) = C_phi/√2", _cphi_convention),
+        *_DIN_DEFINITION_CHECKS[:5],
+        SelfCheck("at k = k_required_certified, R′_DIN·Lip_J(R′_DIN) = σ₀/2 with GF-10's Lip_J",
+                  checks.certified_width),
+        SelfCheck("sigma_0_typical² = C_φ(03)/2 with C_φ(03) = C_phi²", checks.typical_sigma_0),
+        SelfCheck("the sketched width scales as C·n(‖A‖√n + ‖y‖)²/(σ_A²C_phi²)", checks.sketched_width_scaling),
+        SelfCheck("GF-10's certified R at k = k_required_certified is R′_DIN, and R increases with k",
+                  checks.certified_radius_grows_with_k),
     ),
 )
 
 # ------------------------------------------------------------------------------------------------------------ IN-B*
 
-
-def _heavy_ball_quadratic_lyapunov() -> bool:
-    """f = μx²/2: E = f + ½(ẋ + √μx)² satisfies Ė + √μE = −(√μ/2)ẋ² ≤ 0 along ẍ + 2√μẋ + ∇f = 0."""
-    x, v = sp.symbols("x v", real=True)
-    m = _m
-    f = m * x**2 / 2
-    vdot = -2 * sp.sqrt(m) * v - m * x
-    energy = f + (v + sp.sqrt(m) * x) ** 2 / 2
-    e_dot = sp.diff(energy, x) * v + sp.diff(energy, v) * vdot
-    return identical(e_dot + sp.sqrt(m) * energy, -sp.sqrt(m) * v**2 / 2)
-
+STRONG_CONVEXITY = Hypothesis("mu_SC<=sc_modulus", sp.LessThan(mu_SC, S("sc_modulus")),
+                              "f is μ-strongly convex: μ is at most a certified strong-convexity modulus of f (none "
+                              "exists for the non-convex DIP, so a DIP run is a measurement)")
+SC_ASSUMED = ("sc_modulus", "f is sc_modulus-strongly convex on the whole space")
 
 IN_B1 = Result(
     id="IN-B1",
@@ -802,25 +756,19 @@ IN_B1 = Result(
     variant="standard, CONFIRMED",
     statement=("ẍ + 2√μẋ + ∇f(x) = 0 with f μ-strongly convex: f(x(t)) − min f = O(e^{−√μt}); E = f − f* + "
                "½‖ẋ + √μ(x − x*)‖² satisfies Ė ≤ −√μE. Gradient flow gives e^{−2μt} on values."),
-    symbols=syms("mu_SC", "t"),
+    symbols=syms("mu_SC", "t", "sc_modulus"),
+    hypotheses=(STRONG_CONVEXITY,),
     conclusions=(Quantity("alpha", 2 * sp.sqrt(mu_SC), "viscous damping 2√μ"),
                  Quantity("value_rate", sp.sqrt(mu_SC), "exponential rate of f − min f"),
                  Quantity("gf_value_rate", 2 * mu_SC, "gradient flow's rate"),
                  Quantity("value_factor", sp.exp(-sp.sqrt(mu_SC) * t), "f(x(t)) − min f = O(this)")),
+    assumed_inputs=(SC_ASSUMED,),
     references=(POLYAK, NOTES + " IN-B1"),
-    self_checks=(SelfCheck("on f = μx²/2: Ė + √μE = −(√μ/2)ẋ² ≤ 0", _heavy_ball_quadratic_lyapunov),),
+    self_checks=(SelfCheck("on f = μx²/2 with damping alpha: Ė + value_rate·E = −(√μ/2)ẋ² ≤ 0; value_factor = "
+                           "e^{−value_rate·t}", background.heavy_ball_rates),
+                 SelfCheck("gradient flow on f = μx²/2: −d/dt log f(x(t)) = gf_value_rate",
+                           background.gradient_flow_value_rate)),
 )
-
-
-def _acfr_quadratic_form() -> bool:
-    """(μ/4)X² + (β/(2√μ))Y² − β√μXY is PSD ⇔ β ≤ 1/(2√μ) (β > 0): positive diagonal, and in x = β√μ the
-    determinant (μ/4)(β/(2√μ)) − (β√μ/2)² = x/8 − x²/4 is ≥ 0 exactly on ]0, ½] (solveset)."""
-    x, m = sp.Symbol("x", positive=True), _m
-    b = x / sp.sqrt(m)
-    det = (m / 4) * (b / (2 * sp.sqrt(m))) - (b * sp.sqrt(m) / 2) ** 2
-    region = solution_set(sp.simplify(det) >= 0, x, sp.Interval.open(0, sp.oo))
-    return (identical(det, x / 8 - x**2 / 4) and region == sp.Interval.Lopen(0, sp.Rational(1, 2))
-            and positive(b / (2 * sp.sqrt(m))))
 
 
 IN_B2 = Result(
@@ -833,16 +781,24 @@ IN_B2 = Result(
                "(μ/2)‖x(t) − x*‖² ≤ f(x(t)) − min f ≤ C e^{−(√μ/2)(t − t₀)} with C = f(x(t₀)) − min f + "
                "μ‖x(t₀) − x*‖² + ‖ẋ(t₀) + β∇f(x(t₀))‖²; e^{−√μt}∫e^{√μs}‖∇f‖² ≤ C₁e^{−(√μ/2)t}; "
                "∫e^{(√μ/2)t}‖ẋ‖² < ∞; β = 0: O(e^{−√μt}). Key step: (μ/4)X² + (β/(2√μ))Y² − β√μXY ≥ 0 ⇔ β ≤ 1/(2√μ)."),
-    symbols=syms("mu_SC", "beta", "t"),
-    hypotheses=(Hypothesis("beta<=1/(2*sqrt(mu))", sp.LessThan(beta, 1 / (2 * sp.sqrt(mu_SC))),
-                           "Hessian damping small enough"),),
+    symbols=syms("mu_SC", "beta", "t", "sc_modulus"),
+    hypotheses=(STRONG_CONVEXITY,
+                Hypothesis("beta<=1/(2*sqrt(mu))", sp.LessThan(beta, 1 / (2 * sp.sqrt(mu_SC))),
+                           "Hessian damping small enough")),
     conclusions=(Quantity("alpha", 2 * sp.sqrt(mu_SC), "viscous damping 2√μ"),
                  Quantity("value_rate", sp.sqrt(mu_SC) / 2, "exponential rate of f − min f"),
                  Quantity("beta_max", 1 / (2 * sp.sqrt(mu_SC)), "largest admissible β"),
                  Quantity("value_factor", sp.exp(-sp.sqrt(mu_SC) * t / 2), "f − min f ≤ C × this (t₀ = 0)"),
                  Quantity("heavy_ball_rate", sp.sqrt(mu_SC), "rate at β = 0")),
+    assumed_inputs=(SC_ASSUMED,),
     references=(ACFR, NOTES + " IN-B2, IN-E8"),
-    self_checks=(SelfCheck("the key quadratic form is PSD ⇔ β ≤ 1/(2√μ) (solveset)", _acfr_quadratic_form),),
+    self_checks=(SelfCheck("β = 0 is IN-B1's heavy ball (damping, Lyapunov identity at heavy_ball_rate); value_rate is "
+                           "half of it, value_factor = e^{−value_rate·t}", background.acfr_heavy_ball_limit),
+                 SelfCheck("the key quadratic form is singular at beta_max > 0, the hypothesis' bound",
+                           background.acfr_beta_max),
+                 SelfCheck("the key quadratic form is PSD ⇔ β ≤ beta_max (solveset)", background.acfr_quadratic_form),
+                 SelfCheck("on every f = λx²/2, λ ≥ μ, and 0 ≤ β ≤ beta_max: Ė + value_rate·E ≤ 0 for E = f + "
+                           "½(√μx + ẋ + β∇f)² (the rate √μ would fail)", background.acfr_rate_on_quadratics)),
 )
 
 _R_IG = sp.sqrt(mu_SC * s_step)
@@ -863,36 +819,22 @@ _Q26, _SIG26, _ROOT_26 = _solve_condition_26()
 S_MAX_26 = _ROOT_26**2
 
 
-def _condition_26_is_quadratic() -> bool:
-    """(RHS − L)·(2βμ + 1/√s + √μ/2)·s = −Q(√s); Q(0) < 0 and Q is convex, so (26) ⇔ s ≤ s_max (Q(√s_max) = 0)."""
-    lhs = sp.expand((_RHS_26 - L) * (2 * beta * mu_SC + 1 / sp.sqrt(s_step) + sp.sqrt(mu_SC) / 2) * s_step)
-    qa, qb, qc = (sp.Poly(_Q26, _SIG26).coeff_monomial(_SIG26**i) for i in (2, 1, 0))
-    a, b, c = sp.symbols("a b c", real=True)
-    generic = (-b + sp.sqrt(b**2 - 4 * a * c)) / (2 * a)  # the larger root of aσ² + bσ + c, a > 0
-    is_root = identical(a * generic**2 + b * generic + c, 0)
-    return (identical(sp.expand(lhs.subs(s_step, _SIG26**2)), -_Q26) and bool(qc.is_negative) and positive(qa)
-            and is_root and identical(_ROOT_26, generic.subs({a: qa, b: qb, c: qc})))
-
-
-def _q_above_theta() -> bool:
-    """q = (1 + ½√(μs))⁻¹ > θ = (1 + √(μs))⁻¹: the value rate is slower than the weight θ."""
-    return positive(1 / (1 + _R_IG / 2) - 1 / (1 + _R_IG))
-
-
 IN_B3 = Result(
     id="IN-B3",
     title="ACFR Theorem 11: IGAHD-SC, explicit discretisation of DIN (strongly convex)",
     citation="ACFR, Math. Program. 2022, Thm 11 (arXiv:1907.10536v2 pp. 28–29)",
     provenance=Provenance.BACKGROUND,
     variant="CONFIRMED: exact statement",
-    statement=("f ∈ C¹ μ-strongly convex with L-Lipschitz gradient, s > 0, 0 ≤ β ≤ 1/√μ, 8βL ≤ √μ and (26) "
+    statement=("f ∈ C¹ μ-strongly convex (μ ≤ a certified modulus of f) with L-Lipschitz gradient on the whole "
+               "space, s > 0, 0 ≤ β ≤ 1/√μ, 8βL ≤ √μ and (26) "
                "L ≤ (√μ/(2s) + μ/√s)/(2βμ + 1/√s + √μ/2). With r = √(μs): x_{k+1} = x_k + ((1 − r)/(1 + r))(x_k − "
                "x_{k−1}) − (β√s/(1 + r))(∇f(x_k) − ∇f(x_{k−1})) − (s/(1 + r))∇f(x_k). With q = (1 + ½√(μs))⁻¹ and "
                "θ = (1 + √(μs))⁻¹: ‖x_k − x*‖ = O(q^{k/2}), f(x_k) − f* = O(q^k), θ^kΣθ^{−j}‖∇f(x_j)‖² = O(q^k); "
                "E_k = f(x_k) − f* + ½‖v_k‖², v_k = √μ(x_{k−1} − x*) + (x_k − x_{k−1})/√s + β∇f(x_{k−1}), "
                "E_k ≤ E₁q^{k−1}."),
-    symbols=syms("mu_SC", "s_step", "beta", "L", "tau"),
+    symbols=syms("mu_SC", "s_step", "beta", "L", "tau", "sc_modulus", "energy_1"),
     hypotheses=(
+        STRONG_CONVEXITY,
         Hypothesis("beta<=1/sqrt(mu)", sp.LessThan(beta, 1 / sp.sqrt(mu_SC)), "Hessian damping bound"),
         Hypothesis("8*beta*L<=sqrt(mu)", sp.LessThan(8 * beta * L, sp.sqrt(mu_SC)), "Hessian damping vs smoothness"),
         Hypothesis("condition (26)", sp.LessThan(L, _RHS_26), "step condition (26)"),
@@ -908,14 +850,25 @@ IN_B3 = Result(
         Quantity("value_factor", (1 / (1 + _R_IG / 2)) ** tau, "f(x_k) − f* = O(this), k = tau"),
         Quantity("distance_factor", (1 / (1 + _R_IG / 2)) ** (tau / 2), "‖x_k − x*‖ = O(this)"),
         Quantity("log_rate", sp.log(1 + _R_IG / 2), "per-iteration exponential rate −log q"),
+        Quantity("energy_bound", S("energy_1") * (1 / (1 + _R_IG / 2)) ** (tau - 1),
+                 "f(x_k) − f* ≤ E_k ≤ this = E₁q^{k−1} (k = tau ≥ 1)"),
     ),
+    assumed_inputs=(SC_ASSUMED, ("L", "∇f is L-Lipschitz on the whole space")),
     references=(ACFR, NOTES + " IN-B3"),
-    choices=("On the DIP (PL, not convex) the checks use μ = μ_PL and L certified on the ball, and compare the fitted "
-             "per-iteration rate with −log q: a transfer of the theorem, reported as a measurement.",),
+    choices=("On the DIP (PL, not convex) no strong-convexity modulus is certified, so mu_SC<=sc_modulus is never "
+             "certified there: the run with μ = μ_PL and L certified on the ball is a measurement of a transfer. The "
+             "rate is certified on strongly convex quadratics ½xᵀQx, where μ = λ_min(Q) and L = λ_max(Q).",),
     self_checks=(
-        SelfCheck("(26) is Q(√s) ≤ 0 for a convex quadratic Q with Q(0) < 0, so (26) ⇔ s ≤ s_max (solved)",
-                  _condition_26_is_quadratic),
-        SelfCheck("q > θ", _q_above_theta),
+        SelfCheck("the update with the record's coefficients is the central-difference scheme of DIN (damping of "
+                  "IN-B2, step √s)", background.igahd_is_central_difference),
+        SelfCheck("r = √(μs) > 0; θ = gradient_coefficient/s = 1/(1 + r); q = e^{−log_rate}", background.igahd_scalars),
+        SelfCheck("value_factor = q^k, distance_factor² = value_factor", background.igahd_factors),
+        SelfCheck("(26) is Q(√s) ≤ 0 for a convex quadratic Q with Q(0) < 0: s_max is its positive root squared",
+                  background.s_max_is_the_boundary_of_26),
+        SelfCheck("q > θ", background.q_above_theta),
+        SelfCheck("log_rate/√s → IN-B2's continuous rate √μ/2 and q → 1 as s → 0", background.igahd_continuous_limit),
+        SelfCheck("E₁q^{k−1} equals E₁ at k = 1 and contracts by q per iteration",
+                  lambda r: geometric(r.expr("energy_bound"), S("energy_1"), r.expr("q"), tau, 1)),
     ),
 )
 
@@ -936,6 +889,9 @@ IN_B4 = Result(
                  Quantity("t_k", (tau - 1) / (alpha_AVD - 1), "energy weight t_k"),
                  Quantity("energy_weight", ((tau - 1) / (alpha_AVD - 1)) ** 2, "t_k² in front of f(x_k) − f*")),
     references=(ACFR, NOTES + " IN-B4"),
+    self_checks=(SelfCheck("the extrapolation with the record's coefficients discretises ẍ + (α/t)ẋ + β d/dt∇f at "
+                           "t = k√s", background.igahd_extrapolation),
+                 SelfCheck("t_{k+1}·momentum = t_k − 1, t_1 = 0, energy_weight = t_k²", background.energy_weights)),
 )
 
 IN_B5 = Result(
@@ -953,6 +909,8 @@ IN_B5 = Result(
     conclusions=(Quantity("value_factor", t**-2, "Φ(x(t)) − min Φ = O(this)"),
                  Quantity("value_factor_strongly_convex", t ** (-2 * alpha_AVD / 3), "strongly convex: O(this)")),
     references=(APR, NOTES + " IN-B5"),
+    self_checks=(SelfCheck("at α = 3 the strongly convex rate is t⁻²; faster for larger α; both → 0",
+                           background.avd_rates),),
 )
 
 IN_B6 = Result(
@@ -969,19 +927,10 @@ IN_B6 = Result(
                  Quantity("psi_coefficient", 1 / beta, "coefficient of ψ"),
                  Quantity("gradient_coefficient", beta, "coefficient of ∇f in the θ-equation")),
     references=(AABR, NOTES + " IN-B6"),
-    self_checks=(SelfCheck("eliminating ψ gives −β × DIN (as IN-1)", _first_order_elimination),),
+    self_checks=(SelfCheck("with the record's coefficients, eliminating ψ gives −β × DIN (as IN-1)",
+                           checks.first_order_form_is_din),
+                 SelfCheck("the θ- and ψ-coefficients are IN-1's", checks.coefficients_are_in1s)),
 )
-
-
-def _inna_is_explicit_euler() -> bool:
-    """INNA's step (phase = (α − 1/β)θ + ψ/β; ψ ← ψ − γ·phase; θ ← θ − γ(phase + β∇L)) is explicit Euler on IN-1."""
-    th, psi, g, gam = sp.symbols("th psi g gam", real=True)
-    a, b = _a, _b
-    phase = (a - 1 / b) * th + psi / b
-    inna = (th - gam * (phase + b * g), psi - gam * phase)
-    theta_dot = -b * g - (a - 1 / b) * th - psi / b  # θ-equation of IN-1 solved for θ̇
-    psi_dot = -(a - 1 / b) * th - psi / b
-    return identical(inna[0], th + gam * theta_dot) and identical(inna[1], psi + gam * psi_dot)
 
 
 gamma_IN = S("gamma_IN")
@@ -1002,7 +951,10 @@ IN_B7 = Result(
                  Quantity("phase_theta_coefficient", alpha - 1 / beta, "coefficient of θ in the phase"),
                  Quantity("euler_step", gamma_IN, "INNA is explicit Euler on IN-1 with this step")),
     references=(INNA, NOTES + " IN-B7"),
-    self_checks=(SelfCheck("INNA's update is explicit Euler on IN-1's first-order system", _inna_is_explicit_euler),),
+    self_checks=(SelfCheck("INNA's update with phase_theta_coefficient is explicit Euler (step euler_step) on IN-1's "
+                           "system", checks.inna_is_explicit_euler),
+                 SelfCheck("ψ₀ = psi0_theta_coefficient·θ₀ gives ‖θ̇(0)‖ = initial_velocity_norm in IN-1's θ-equation",
+                           checks.inna_start_in_b7)),
 )
 
 IN_B8 = Result(
@@ -1018,6 +970,9 @@ IN_B8 = Result(
     symbols=syms("alpha", "mu_PL"),
     hypotheses=(Hypothesis("alpha>0", sp.StrictGreaterThan(alpha, 0), "viscous damping"),),
     conclusions=(Quantity("rate_order", sp.sqrt(mu_PL), "order of the accelerated local rate (constants UNKNOWN)"),),
+    self_checks=(SelfCheck("IN-5's κ* and IN-B1's heavy-ball rate are constant positive multiples of rate_order",
+                           background.rate_order_is_sqrt_mu),),
+    equivalent_mutants=(("rate_order", "scale", "an order with unknown constants: 2√μ is the same order as √μ"),),
     unconfirmed=("the constants of all three results (existence CONFIRMED)",
                  "whether the paper's 'optimal' rate relies on them"),
     references=(AGV, AMT, KW, NOTES + " IN-B8"),
