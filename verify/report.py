@@ -1,19 +1,48 @@
-"""report.md and report.json: failing claims first, a summary table, then one section per result family."""
+"""report.md and report.json. report.md reads top-down: a one-page summary (failures first, verdict counts, how
+loose the theory is, what it means in practice, the key comparison tables), a table of contents, one section per
+result family (formulas in LaTeX, one per cell), and an appendix (all claims, self-checks, instances, recorded
+tables, mutation rows, run metadata). report.json is strict JSON (non-finite numbers are null). A report of an
+interrupted run says so, and counts only the claims that finished."""
 
 from __future__ import annotations
 
 import datetime
-import json
+import re
 import subprocess
+from collections import Counter
 from pathlib import Path
 
-import sympy as sp
-
 import theory
-from verify.result import CheckResult, versions, write_atomic
+from verify._render import _printer, dumps
+from verify._report_sections import (
+    MUTATION_HEADERS,
+    NOT_RUN,
+    cell,
+    crosscheck_appendix,
+    crosscheck_rows,
+    fmt,
+    md_table,
+    mutation_found,
+    mutation_rows,
+    plural,
+    summary_page,
+)
+from verify.result import FAILING, INCONCLUSIVE, PASSING, CheckResult, strict, versions, write_atomic
 
-FAMILIES = {"GF": "Gradient flow (01)", "GD": "Gradient descent (02)", "IN": "Inertia (03)",
-            "JFB": "Restarted JFB (04)"}
+FAMILIES = {"GF": "Gradient flow (SSVM 2023, JMIV 2024)", "GD": "Gradient descent (EUSIPCO 2024)",
+            "IN": "Inertia: DIN and its discretisations (arXiv:2506.02986)",
+            "JFB": "Equilibrium models: restarted JFB vs DEQ (arXiv:2506.13239)",
+            "catalogue": "Checks over the whole catalogue"}
+"""Titles of the known families; any other result-id prefix gets a section titled by the prefix."""
+
+RECALLED_NOTE = ("Theorem numbers marked *recalled* are not verified against the paper; the encoded statement is "
+                 "what is checked.")
+RATIO_NOTE = ("In the claim tables, *worst observed/bound* is the largest measured value over its bound among "
+              "certified instances (1: the bound is attained; 0: the measurement is far inside it; above 1: "
+              "violated); *looseness* is the measured rate over the guaranteed rate (1: the guarantee is attained; "
+              "4: the loss falls 4 times faster than guaranteed).")
+
+__all__ = ["FAMILIES", "count_line", "git_revision", "plural", "render_markdown", "write_report"]
 
 
 def git_revision() -> str:
@@ -27,41 +56,142 @@ def git_revision() -> str:
         return "unknown"
 
 
-def _fmt(x, digits: int = 4) -> str:
-    if x is None or (isinstance(x, float) and x != x):
-        return "–"
-    return f"{x:.{digits}g}" if isinstance(x, float) else str(x)
+def count_line(results: list[CheckResult], total: int | None = None) -> str:
+    """How many claims gave each kind of verdict: "3 claims: 1 holds, 1 reacted, 1 recorded, 0 inconclusive
+    (hypothesis fails), 0 failed"; the failures by verdict; "k of n claims finished" for an interrupted run."""
+    counts = Counter(str(r.verdict) for r in results)
+    n = len(results)
+    head = plural(n, "claim") if total is None or total == n else f"{n} of {plural(total, 'claim')} finished"
+    parts = [f"{counts[str(v)]} {v}" for v in PASSING]
+    parts.append(f"{sum(counts[str(v)] for v in INCONCLUSIVE)} inconclusive ({', '.join(map(str, INCONCLUSIVE))})")
+    failed = sum(counts[str(v)] for v in FAILING)
+    kinds = ", ".join(f"{counts[str(v)]} {v}" for v in FAILING if counts[str(v)])
+    parts.append(f"{failed} failed" + (f" ({kinds})" if kinds else ""))
+    return f"{head}: " + ", ".join(parts)
 
 
-def _summary_rows(results: list[CheckResult]) -> list[str]:
-    rows = ["| claim | result | kind | verdict | worst observed/bound | looseness | instances | seed | wall time (s) |",
-            "|---|---|---|---|---|---|---|---|---|"]
-    for r in results:
-        rows.append(f"| {r.claim} | {r.result_id} | {r.details.get('kind', '')} | **{r.verdict}** | {_fmt(r.ratio)} | "
-                    f"{_fmt(r.looseness)} | {r.instances} | {r.seed} | {r.wall_time:.2f} |")
+def _recalled(text: str) -> str:
+    """A record's text with its "(#?)" markers (theorem number recalled, not verified) said in words."""
+    return re.sub(r"\s*\(#\?\)", " (recalled)", text)
+
+
+def _anchor(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def _heading(level: int, text: str, anchor: str) -> list[str]:
+    return ["#" * level + f' {text} <a id="{anchor}"></a>', ""]
+
+
+# ---------------------------------------------------------------------------------------------- families
+
+
+def _prefix(result_id: str) -> str:
+    return result_id.partition("-")[0]
+
+
+def _families(results: list[CheckResult]) -> dict[str, list[str]]:
+    """Prefix → result ids, in catalogue order, then the result ids of claims the catalogue does not hold."""
+    families: dict[str, list[str]] = {}
+    for rid in [r.id for r in theory.results()] + [r.result_id for r in results]:
+        ids = families.setdefault(_prefix(rid), [])
+        if rid not in ids:
+            ids.append(rid)
+    return families
+
+
+def _record(result_id: str):
+    try:
+        return theory.get(result_id)
+    except KeyError:
+        return None
+
+
+def _formula_rows(record) -> list[list[str]]:
+    """One row per hypothesis and conclusion: role, name, meaning, formula (LaTeX with the notation's names)."""
+    latex = _printer(record, latex=True)
+    rows = [["hypothesis", f"`{h.name}`", cell(h.meaning), "$" + cell(latex(h.relation)) + "$"]
+            for h in record.hypotheses]
+    rows += [["conclusion", f"`{q.name}`", cell(q.meaning), "$" + cell(latex(q.expr)) + "$"]
+             for q in record.conclusions]
     return rows
 
 
-def _failing_section(results: list[CheckResult]) -> list[str]:
-    failing = [r for r in results if r.failed]
-    if not failing:
-        return ["## Failing claims", "", "None: every claim holds, reacted as a negative control should, or was "
-                "recorded with its hypotheses not certified.", ""]
-    lines = ["## Failing claims", ""]
-    for r in failing:
-        lines += [f"### {r.claim}: {r.verdict}", "", f"- replay: `{r.replay}`"]
-        if r.details.get("error"):
-            lines.append(f"- error: `{r.details['error']}`")
-        if r.details.get("counterexample"):
-            shrunk = json.dumps(r.details["counterexample"])
-            lines.append(f"- smallest counterexample (shrunk by hypothesis): `{shrunk}`")
-        for name, ratio in r.details.get("per_check_worst_ratio", {}).items():
-            lines.append(f"- {name}: worst observed/bound {_fmt(ratio)}")
-        lines.append("")
+def _claim_rows(mine: list[CheckResult]) -> list[list[str]]:
+    rows = []
+    for r in mine:
+        resumed = " (resumed)" if r.details.get("resumed") else ""
+        checks = r.details.get("per_check_worst_ratio") or {}
+        first = [r.claim, f"**{r.verdict}**{resumed}", cell(r.details.get("kind", "")), cell(r.ratio),
+                 cell(r.looseness)]
+        if not checks:
+            rows.append(first + ["–", "–"])
+        for i, (name, ratio) in enumerate(checks.items()):
+            rows.append((first if i == 0 else ["", "", "", "", ""]) + [cell(name), cell(ratio, 3)])
+    return rows
+
+
+def _result_section(result_id: str, results: list[CheckResult]) -> list[str]:
+    record = _record(result_id)
+    mine = [r for r in results if r.result_id == result_id]
+    title = f"{result_id} — {record.title}" if record else result_id
+    lines = _heading(3, title, _anchor(result_id))
+    if record is not None:
+        variant = f" ({record.variant})" if record.variant else ""
+        lines += [f"*{record.provenance.value}{variant}*, {_recalled(record.citation)}.", "",
+                  _recalled(record.statement), ""]
+        formulas = _formula_rows(record)
+        if formulas:
+            lines += md_table(("role", "name", "meaning", "formula"), formulas) + [""]
+        if record.unconfirmed:
+            lines += ["Unconfirmed: " + "; ".join(_recalled(u) for u in record.unconfirmed) + ".", ""]
+    for r in mine:
+        if r.details.get("figure"):
+            pdf = f"; PDF: `{r.details['figure_pdf']}`." if r.details.get("figure_pdf") else "."
+            lines += [f"![{r.claim}]({r.details['figure']})", "",
+                      f"*{r.claim}*: {r.details.get('caption', '')} Data: `{r.details.get('data', '')}`{pdf}", ""]
+    if mine:
+        lines += md_table(("claim", "verdict", "kind", "worst observed/bound", "looseness", "check",
+                           "observed/bound"), _claim_rows(mine))
+        if any(_appendix_tables(r) for r in mine):
+            lines += ["", "Instances and recorded tables: [appendix](#appendix-details)."]
+    else:
+        lines.append(f"Claims: {NOT_RUN}.")
+    return lines + [""]
+
+
+def _family_title(prefix: str) -> str:
+    return FAMILIES.get(prefix, f"{prefix} results")
+
+
+def _families_body(families: dict[str, list[str]], results: list[CheckResult]) -> list[str]:
+    lines = ['# Results by family <a id="results-by-family"></a>', "", RECALLED_NOTE, "", RATIO_NOTE, ""]
+    for prefix, ids in families.items():
+        lines += _heading(2, f"{prefix} — {_family_title(prefix)}", f"family-{_anchor(prefix)}")
+        for rid in ids:
+            lines += _result_section(rid, results)
     return lines
 
 
+def _contents(families: dict[str, list[str]], results: list[CheckResult]) -> list[str]:
+    lines = ["## Contents", "", "- [At a glance](#at-a-glance)", "- [Results by family](#results-by-family)"]
+    for prefix, ids in families.items():
+        lines.append(f"  - [{prefix} — {_family_title(prefix)}](#family-{_anchor(prefix)}): "
+                     + ", ".join(f"[{rid}](#{_anchor(rid)})" for rid in ids))
+    lines += ["- [Appendix](#appendix)", "  - [Summary table of all claims](#appendix-claims)",
+              "  - [Self-checks](#appendix-self-checks)", "  - [Instances and recorded tables](#appendix-details)"]
+    if crosscheck_rows(results):
+        lines.append("  - [Cross-checks](#appendix-crosschecks)")
+    if mutation_found(results):
+        lines.append("  - [Mutation score per result](#appendix-mutation)")
+    return lines + ["  - [Run](#appendix-run)", ""]
+
+
+# ---------------------------------------------------------------------------------------------- appendix
+
+
 _SPEC_KEYS = ("n", "m", "d", "k", "b", "activation", "kappa", "planted_radius", "noise", "seed")
+_OWN_SECTIONS = ("runs", "crosscheck", "checks", "comparison")  # details rendered elsewhere
 
 
 def _instance_rows(r: CheckResult) -> list[str]:
@@ -69,78 +199,90 @@ def _instance_rows(r: CheckResult) -> list[str]:
     runs = [run for run in r.details.get("runs", []) if isinstance(run, dict) and "spec" in run]
     if not runs:
         return []
-    rows = ["", f"Instances of {r.claim}:", "", "| " + " | ".join(_SPEC_KEYS) + " | γL | final loss (median) |",
-            "|" + "---|" * (len(_SPEC_KEYS) + 2)]
+    rows = []
     for run in runs:
         spec = run["spec"]
-        gamma_l = run.get("gamma_L") or [float("nan")]
-        losses = sorted(run.get("final_loss") or [float("nan")])
-        rows.append("| " + " | ".join(_fmt(spec.get(key), 3) for key in _SPEC_KEYS)
-                    + f" | {_fmt(min(gamma_l), 3)}–{_fmt(max(gamma_l), 3)} | {_fmt(losses[len(losses) // 2], 3)} |")
-    return rows
+        gamma_l = run.get("gamma_L") or [None]
+        losses = sorted(x for x in run.get("final_loss") or [] if isinstance(x, (int, float)))
+        rows.append([fmt(spec.get(key), 3) for key in _SPEC_KEYS]
+                    + [f"{fmt(min(gamma_l, key=_num), 3)}–{fmt(max(gamma_l, key=_num), 3)}",
+                       fmt(losses[len(losses) // 2] if losses else None, 3)])
+    return ["", f"Instances of {r.claim}:", "", *md_table((*_SPEC_KEYS, "γL", "final loss (median)"), rows)]
+
+
+def _num(x) -> float:
+    return x if isinstance(x, (int, float)) and x == x else float("inf")
 
 
 def _detail_tables(r: CheckResult) -> list[str]:
-    """Tables a claim recorded in its details as lists of rows (e.g. gradient modes, GF vs GD vs DIN)."""
+    """Tables a claim recorded in its details as lists of rows (e.g. gradient modes, layers)."""
     lines = []
     for key, rows in r.details.items():
-        if not (isinstance(rows, list) and rows and all(isinstance(row, dict) for row in rows)) or key == "runs":
+        if not (isinstance(rows, list) and rows and all(isinstance(row, dict) for row in rows)) or key in _OWN_SECTIONS:
             continue
         columns = list(dict.fromkeys(c for row in rows for c in row if not isinstance(row[c], (dict, list))))
-        lines += ["", f"{r.claim}: {key.replace('_', ' ')}", "", "| " + " | ".join(columns) + " |",
-                  "|" + "---|" * len(columns)]
-        lines += ["| " + " | ".join(_fmt(row.get(c), 4) for c in columns) + " |" for row in rows[:60]]
+        lines += ["", f"{r.claim}: {key.replace('_', ' ')}", "",
+                  *md_table(columns, [[cell(row.get(c), 4) for c in columns] for row in rows[:60]])]
     return lines
 
 
-def _result_section(result, results: list[CheckResult]) -> list[str]:
-    lines = [f"### {result.id} — {result.title}", "",
-             f"*{result.provenance.value}{' (' + result.variant + ')' if result.variant else ''}*, {result.citation}.",
-             "", result.statement, ""]
-    for h in result.hypotheses:
-        lines.append(f"- hypothesis ({h.meaning}): ${sp.latex(h.relation)}$")
-    for q in result.conclusions:
-        lines.append(f"- {q.meaning}: `{q.name}` $= {sp.latex(q.expr)}$")
-    for u in result.unconfirmed:
-        lines.append(f"- UNCONFIRMED: {u}")
-    mine = [r for r in results if r.result_id == result.id]
-    for r in mine:
-        if r.details.get("figure"):
-            lines += ["", f"![{r.claim}]({r.details['figure']})", "",
-                      f"*{r.claim}*: {r.details.get('caption', '')} Data: `{r.details.get('data', '')}`."]
-    if mine:
-        lines += ["", "| claim | verdict | worst observed/bound | per check |", "|---|---|---|---|"]
-        for r in mine:
-            per = "; ".join(f"{k}: {_fmt(v, 3)}" for k, v in r.details.get("per_check_worst_ratio", {}).items())
-            lines.append(f"| {r.claim} | {r.verdict} | {_fmt(r.ratio)} | {per} |")
-        for r in mine:
-            lines += _instance_rows(r) + _detail_tables(r)
-    return lines + [""]
+def _appendix_tables(r: CheckResult) -> list[str]:
+    return _instance_rows(r) + _detail_tables(r)
+
+
+def _all_claims_rows(results: list[CheckResult]) -> list[list[str]]:
+    rows = []
+    for r in results:
+        resumed = " (resumed)" if r.details.get("resumed") else ""
+        rows.append([r.claim, r.result_id, cell(r.details.get("kind", "")), f"**{r.verdict}**{resumed}",
+                     cell(r.ratio), cell(r.looseness), str(r.instances), str(r.seed), f"{r.wall_time:.2f}"])
+    return rows
+
+
+def _self_check_rows(results: list[CheckResult]) -> list[list[str]]:
+    return [[r.result_id, cell(c.get("method", "")), "yes" if c.get("verified") else "**no**", cell(c.get("claim"))]
+            for r in results if isinstance(r.details.get("checks"), list)
+            for c in r.details["checks"] if isinstance(c, dict)]
+
+
+def _appendix(results: list[CheckResult], ctx, wall_time: float) -> list[str]:
+    lines = ['# Appendix <a id="appendix"></a>', ""]
+    lines += _heading(2, "Summary table of all claims", "appendix-claims")
+    lines += md_table(("claim", "result", "kind", "verdict", "worst observed/bound", "looseness", "instances", "seed",
+                       "wall time (s)"), _all_claims_rows(results)) + [""]
+    lines += _heading(2, "Self-checks", "appendix-self-checks")
+    checks = _self_check_rows(results)
+    lines += (md_table(("result", "method", "verified", "self-check"), checks) if checks
+              else [f"Symbolic self-checks: {NOT_RUN}."]) + [""]
+    lines += _heading(2, "Instances and recorded tables", "appendix-details")
+    details = [line for r in results for line in _appendix_tables(r)]
+    lines += (details or ["None recorded."]) + [""]
+    crosschecks = crosscheck_appendix(results)
+    if crosschecks:
+        lines += _heading(2, "Cross-checks (every comparison)", "appendix-crosschecks") + crosschecks
+    for r, mutation in mutation_found(results):
+        lines += _heading(2, f"Mutation score per result ({r.claim})", "appendix-mutation")
+        lines += [f"{r.claim}: overall score {fmt(mutation.get('score'), 4)}", "",
+                  *md_table(MUTATION_HEADERS, mutation_rows(mutation)), ""]
+    lines += _heading(2, "Run", "appendix-run")
+    lines += [f"- git revision: {git_revision()}",
+              f"- profile: {ctx.profile}; seed: {ctx.seed}; device: {ctx.device}; "
+              f"dtype: {str(ctx.dtype).replace('torch.', '')}",
+              "- versions: " + ", ".join(f"{k} {val}" for k, val in versions().items()),
+              f"- wall time: {wall_time:.1f} s", ""]
+    return lines
 
 
 def render_markdown(results: list[CheckResult], ctx, total: int, wall_time: float) -> str:
-    v = versions()
-    header = [
-        "# ipverify report", "",
-        f"- generated: {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}",
-        f"- git revision: {git_revision()}",
-        f"- profile: {ctx.profile}; seed: {ctx.seed}; device: {ctx.device}; "
-        f"dtype: {str(ctx.dtype).replace('torch.', '')}",
-        "- versions: " + ", ".join(f"{k} {val}" for k, val in v.items()),
-        f"- claims run: {len(results)} of {total}" + ("" if len(results) == total else " (interrupted)"),
-        f"- wall time: {wall_time:.1f} s", "",
-        "Verdicts: *holds* (hypotheses certified, measurements inside the bounds), *violated*, *hypothesis fails* "
-        "(not certified; what happened is recorded), *reacted* / *did not react* (negative controls), *diverged*, "
-        "*error*. Ratios are worst observed/bound over certified instances (1 = the bound is attained; the first "
-        "record, where several bounds are equalities, is left out).", "",
-    ]
-    body = _failing_section(results) + ["## Summary", ""] + _summary_rows(results) + [""]
-    for prefix, title in FAMILIES.items():
-        members = [r for r in theory.results() if r.id.startswith(prefix + "-")]
-        if members:
-            body += [f"## {title}", ""]
-            for result in members:
-                body += _result_section(result, results)
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    partial = "" if len(results) == total else " — INTERRUPTED: a partial report"
+    count = count_line(results, total)
+    header = ["# ipverify report", "",
+              f"{now} · profile {ctx.profile} · seed {ctx.seed} · {ctx.device} · git revision {git_revision()} · "
+              f"claims run: {len(results)} of {total}{partial} · {wall_time:.0f} s", ""]
+    families = _families(results)
+    body = (summary_page(results, total, count) + _contents(families, results)
+            + _families_body(families, results) + _appendix(results, ctx, wall_time))
     return "\n".join(header + body)
 
 
@@ -148,6 +290,8 @@ def write_report(out: Path, results: list[CheckResult], ctx, total: int, wall_ti
     out = Path(out)
     write_atomic(out / "report.md", render_markdown(results, ctx, total, wall_time))
     payload = {"profile": ctx.profile, "seed": ctx.seed, "device": str(ctx.device), "git": git_revision(),
-               "versions": versions(), "complete": len(results) == total, "wall_time": wall_time,
+               "versions": versions(), "complete": len(results) == total, "claims_total": total,
+               "claims_finished": len(results), "counts": dict(Counter(str(r.verdict) for r in results)),
+               "summary": count_line(results, total), "wall_time": wall_time,
                "claims": [r.to_dict() for r in results]}
-    write_atomic(out / "report.json", json.dumps(payload, indent=2, default=str))
+    write_atomic(out / "report.json", dumps(strict(payload)))
