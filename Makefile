@@ -1,5 +1,7 @@
 # Two commands on a fresh machine: `make verify` (the main job) and `make test`. Each installs what it needs
-# into .venv first. PROFILE=quick|full, OUT=dir, DEVICE=auto|cpu|cuda, IPVERIFY_PROFILE=dev|ci|thorough.
+# into .venv first. PROFILE=quick|full, OUT=dir, DEVICE=auto|cpu|cuda, THREADS=n (torch threads of `verify`;
+# default $OMP_NUM_THREADS, else 1), JOBS=n (worker processes of `verify`; default the number of cores),
+# IPVERIFY_PROFILE=dev|ci|thorough.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -22,7 +24,7 @@ test: install
 	IPVERIFY_PROFILE=$(IPVERIFY_PROFILE) $(PY) -m pytest -q
 
 verify: install
-	$(PY) -m verify verify --profile $(PROFILE) --device $(DEVICE) --out $(OUT)
+	$(PY) -m verify verify --profile $(PROFILE) --device $(DEVICE) --out $(OUT)$(if $(THREADS), --threads $(THREADS))$(if $(JOBS), --jobs $(JOBS))
 
 bench: install
 	$(PY) -m benchmarks.bench --device $(DEVICE)

@@ -14,7 +14,12 @@ min and max as the spread. Every benchmark also checks that ours computes the sa
    hypotheses and conclusions, per point and on a 10⁶-point grid.
 4. gradient_modes: hypergradients per outer step for an FB layer (`numerics.gradient_modes`): exact DEQ/IFT
    against JFB, K-step JFB and restarted JFB, as the problem size n grows .
+   Also against the two strong batched baselines, `torch.func` (stack_module_state + vmap(grad)) and a hand-batched
+   bmm + autograd loop, and on its real roof: the step is matrix–vector work on V, so achieved bytes/s of the V
+   passes are reported against measured copy bandwidths (DRAM and cache-sized arrays), not GEMM peak.
 5. scaling: time per step of the sweep engine against k, b, n and d, with the fitted log–log slopes.
+6. jobs: `ipverify verify --jobs 2` against `--jobs 1` on a fixed set of quick-profile claims (fresh processes).
+7. start-up: `ipverify list` and `ipverify bound GD-1 gamma=0.4 L=2` against `python -c pass`.
 
 Run: ``python -m benchmarks.bench [--device auto|cpu|cuda] [--repeats 3] [--threads 1] [--only 1,3] [--out DIR]``;
 ``--quick`` runs tiny sizes (the test suite uses it). Writes DIR/bench_<name>.json and DIR/bench.json.
@@ -43,9 +48,11 @@ from benchmarks.engine import (
     bench_scaling,
     bench_sigma_min,
     bench_sweep,
+    measured_copy_bandwidth,
     measured_gemm_peak,
     print_scaling,
 )
+from benchmarks.scaling_out import JOBS_CLAIMS, JOBS_CLAIMS_TINY, bench_jobs, bench_startup, print_jobs, print_startup
 from numerics import _kernel
 from numerics._device import resolve_device
 from numerics.checkers import checker
@@ -221,10 +228,12 @@ def machine_info(device: torch.device) -> dict:
 SIZES = {
     "full": {"sweep": [64, 256], "sweep_baseline": {256: 32}, "f32_baseline": 16, "steps": 500, "n": 64, "m": 32,
              "d": 16, "k": 512, "sigma_k": [256, 1024, 4096], "checker_points": 1_000_000, "sympy_points": 100,
-             "checker_ids": ["GD-1", "GD-4"], "modes_n": [32, 128, 512, 2048], "scaling": None, "scaling_steps": 200},
+             "checker_ids": ["GD-1", "GD-4"], "modes_n": [32, 128, 512, 2048], "scaling": None, "scaling_steps": 200,
+             "jobs_claims": JOBS_CLAIMS, "bandwidth_mb": (1024, 0.25)},
     "quick": {"sweep": [4], "sweep_baseline": {}, "f32_baseline": 2, "steps": 20, "n": 8, "m": 4, "d": 3, "k": 16,
               "sigma_k": [16], "checker_points": 1000, "sympy_points": 5, "checker_ids": ["GD-1"], "modes_n": [8],
-              "scaling": {"k": [8, 16], "b": [2, 4], "n": [4, 8], "d": [2, 4]}, "scaling_steps": 5},
+              "scaling": {"k": [8, 16], "b": [2, 4], "n": [4, 8], "d": [2, 4]}, "scaling_steps": 5,
+              "jobs_claims": JOBS_CLAIMS_TINY, "bandwidth_mb": (16, 0.25)},
 }
 
 
@@ -237,46 +246,68 @@ def run_suite(device: torch.device, repeats: int, only: set[int], out: Path, siz
         (out / f"bench_{name}.json").write_text(json.dumps(rows, indent=2, default=str))
 
     if 1 in only:
-        print("[1/5 sweep ...]", file=sys.stderr, flush=True)
+        print("[1/7 sweep ...]", file=sys.stderr, flush=True)
         rows = []
         peak64 = measured_gemm_peak(device, torch.float64)
+        dram_mb, cache_mb = sizes["bandwidth_mb"]
+        bandwidth = {"dram": measured_copy_bandwidth(device, dram_mb), "L2": measured_copy_bandwidth(device, cache_mb)}
+        report["machine"].update({f"copy_bandwidth_{k}_bytes_per_s": v for k, v in bandwidth.items()},
+                                 copy_bandwidth_sizes_mb=[dram_mb, cache_mb])
         for b in sizes["sweep"]:
             rows.append(bench_sweep(device, b, repeats, baseline_networks=sizes["sweep_baseline"].get(b), peak=peak64,
-                                    **geometry))
+                                    bandwidth=bandwidth, **geometry))
         for b in sizes["sweep"]:
-            rows.append(bench_float32_path(device, b, repeats, baseline_networks=sizes["f32_baseline"], **geometry))
+            rows.append(bench_float32_path(device, b, repeats, baseline_networks=sizes["f32_baseline"],
+                                           bandwidth=bandwidth, **geometry))
         print_table(f"1. sweep: GD engine vs naive nn.Module + SGD loop (n={sizes['n']} m={sizes['m']} "
                      f"d={sizes['d']} k={sizes['k']}, {sizes['steps']} steps)", rows,
                      [("agree", "final_losses_agree"), ("net-steps/s", "network_steps_per_s"),
                       ("FLOP/s", "flops_per_s"), ("of GEMM peak", "fraction_of_gemm_peak"), ("engine", "engine"),
                       ("PyTorch loop", "torch_loop_s")])
+        print_table("1b. sweep: GD engine vs the strong batched baselines (all networks)", rows[:len(sizes["sweep"])],
+                     [("vs torch.func", "speedup_vs_torch.func"), ("agree", "torch.func_final_losses_agree"),
+                      ("vs bmm+autograd", "speedup_vs_bmm+autograd"), ("agree", "bmm+autograd_final_losses_agree"),
+                      ("bytes/s (V passes)", "bytes_per_s"), ("of DRAM copy", "fraction_of_dram_bandwidth"),
+                      ("of L2 copy", "fraction_of_L2_bandwidth"), ("working set B", "working_set_bytes")])
+        print(f"  copy bandwidth: {bandwidth['dram'] / 1e9:.3g} GB/s ({dram_mb} MB arrays), "
+              f"{bandwidth['L2'] / 1e9:.3g} GB/s ({cache_mb} MB arrays, the size of one network's V)")
         save("sweep", rows)
     if 2 in only:
-        print("[2/5 sigma_min ...]", file=sys.stderr, flush=True)
+        print("[2/7 sigma_min ...]", file=sys.stderr, flush=True)
         rows = [bench_sigma_min(device, k, repeats) for k in sizes["sigma_k"]]
         print_table("2. sigma_min(J_g), n=64: closed form J Jᵀ vs jacrev + svdvals", rows,
                      [("agree", "agree"), ("p", "p")])
         save("sigma_min", rows)
     if 3 in only:
-        print("[3/5 checker ...]", file=sys.stderr, flush=True)
+        print("[3/7 checker ...]", file=sys.stderr, flush=True)
         rows = [r for rid in sizes["checker_ids"]
                 for r in bench_checker(rid, repeats, sizes["checker_points"], sizes["sympy_points"])]
         print_table("3. checkers: lambdified vs SymPy subs/evalf (time per point)", rows,
                      [("agree", "agree"), ("conditions/s", "evaluations_per_s")])
         save("checker", rows)
     if 4 in only:
-        print("[4/5 gradient_modes ...]", file=sys.stderr, flush=True)
+        print("[4/7 gradient_modes ...]", file=sys.stderr, flush=True)
         rows = [r for n in sizes["modes_n"] for r in bench_gradient_modes(n, repeats)]
         print_table("4. gradient modes per outer step, vs exact DEQ/IFT (adjoint fixed point)", rows,
                      [("rel. grad error vs IFT", "grad_rel_error_vs_ift")])
         print(f"  source: {rows[0]['source']}")
         save("gradient_modes", rows)
     if 5 in only:
-        print("[5/5 scaling ...]", file=sys.stderr, flush=True)
+        print("[5/7 scaling ...]", file=sys.stderr, flush=True)
         rows = bench_scaling(device, repeats, steps=sizes["scaling_steps"], grid=sizes["scaling"],
                              base=None if sizes["scaling"] is None else {"b": 2, "n": 4, "m": 3, "d": 2, "k": 8})
         print_scaling(rows)
         save("scaling", rows)
+    if 6 in only:
+        print("[6/7 jobs ...]", file=sys.stderr, flush=True)
+        r = bench_jobs(sizes["jobs_claims"], repeats)
+        print_jobs(r)
+        save("jobs", [r])
+    if 7 in only:
+        print("[7/7 start-up ...]", file=sys.stderr, flush=True)
+        rows = bench_startup(repeats)
+        print_startup(rows)
+        save("startup", rows)
     report["machine"]["load_average_end"] = os.getloadavg()
     (out / "bench.json").write_text(json.dumps(report, indent=2, default=str))
     return report
@@ -289,7 +320,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads and fused-kernel threads (default 1; see BENCHMARKS.md)")
     parser.add_argument("--kernel-threads", type=int, default=None, help="fused-kernel threads (default: --threads)")
-    parser.add_argument("--only", default="1,2,3,4,5", help="comma-separated benchmark numbers")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7", help="comma-separated benchmark numbers")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
     parser.add_argument("--out", default="bench-out")
     args = parser.parse_args(argv)
@@ -299,8 +330,8 @@ def main(argv=None) -> int:
     except ValueError as exc:
         print(f"ipverify-bench: error: {exc}", file=sys.stderr)
         return 2
-    if args.repeats < 1 or args.threads < 1 or not only <= {1, 2, 3, 4, 5}:
-        print("ipverify-bench: error: --repeats and --threads must be >= 1, --only within 1..5", file=sys.stderr)
+    if args.repeats < 1 or args.threads < 1 or not only <= set(range(1, 8)):
+        print("ipverify-bench: error: --repeats and --threads must be >= 1, --only within 1..7", file=sys.stderr)
         return 2
     torch.set_num_threads(args.threads)
     _kernel.KERNEL_THREADS = args.kernel_threads or args.threads

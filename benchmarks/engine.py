@@ -1,4 +1,5 @@
-"""Benchmarks of the GD sweep engine (against the naive loop, the float32 path, scaling in k, b, n, d) and of the
+"""Benchmarks of the GD sweep engine (against the naive loop and the strong batched baselines, its memory
+roofline, the float32 path, scaling in k, b, n, d) and of the
 closed-form σ_min(J_g)."""
 
 from __future__ import annotations
@@ -51,6 +52,76 @@ def _naive_loop(A, y, params0: TwoLayerParams, u, act, gamma, steps) -> torch.Te
         with torch.no_grad():
             losses.append(0.5 * (A @ net(u[i]) - y[i]).square().sum())
     return torch.stack(losses)
+
+
+def _func_loop(A, y, params0: TwoLayerParams, u, act, gamma, steps) -> torch.Tensor:
+    """A strong baseline: the same `_Net` for every network, its parameters stacked (`torch.func.stack_module_state`)
+    and one vectorised gradient per step (`vmap(grad(loss))` over the networks)."""
+    from torch.func import functional_call, grad, stack_module_state, vmap
+
+    nets = [_Net(params0.W[i], params0.V[i], act) for i in range(params0.b)]
+    params, _ = stack_module_state(nets)
+    params = {name: p.detach() for name, p in params.items()}
+    template = nets[0]
+
+    def loss(p, u_i, y_i):
+        return 0.5 * (A @ functional_call(template, p, (u_i,)) - y_i).square().sum()
+
+    gradient = vmap(grad(loss))
+    lr = torch.as_tensor(gamma, dtype=params0.W.dtype, device=params0.W.device).expand(params0.b)[:, None, None]
+    for _ in range(steps):
+        g = gradient(params, u, y)
+        params = {name: p - lr * g[name] for name, p in params.items()}
+    return vmap(loss)(params, u, y)
+
+
+def _bmm_loop(A, y, params0: TwoLayerParams, u, act, gamma, steps) -> torch.Tensor:
+    """A strong baseline: all networks in one hand-batched forward (bmm), one autograd backward per step."""
+    W, V = params0.W.clone(), params0.V.clone()
+    lr = torch.as_tensor(gamma, dtype=W.dtype, device=W.device).expand(params0.b)[:, None, None]
+    scale = W.shape[1] ** -0.5
+
+    def losses(W, V):
+        x = torch.bmm(V, act.phi(torch.bmm(W, u[:, :, None]))).squeeze(-1) * scale
+        return 0.5 * (x @ A.T - y).square().sum(dim=1)
+
+    for _ in range(steps):
+        W.requires_grad_(True)
+        V.requires_grad_(True)
+        gW, gV = torch.autograd.grad(losses(W, V).sum(), (W, V))  # networks are independent: one sum, b gradients
+        with torch.no_grad():
+            W, V = W - lr * gW, V - lr * gV
+    with torch.no_grad():
+        return losses(W, V)
+
+
+BASELINES = {"naive": _naive_loop, "torch.func": _func_loop, "bmm+autograd": _bmm_loop}
+"""The naive loop of a paper's script and the two strong batched baselines, all on the same networks."""
+
+
+def sweep_bytes_per_network_step(n: int, m: int, k: int, d: int, itemsize: int) -> int:
+    """The memory traffic of one GD step of one network that no engine can avoid, and exactly the fused kernel's:
+    one pass over V (n×k), read and written once (V a, Vᵀs and the rank-one update fused in that pass), the k-vectors
+    of W = W₀ − q uᵀ (W₀u read, q read and written: d drops out) and A (m×n) read twice (A x, Aᵀr). The batched
+    PyTorch loop makes two passes over V, so it moves more than this."""
+    return itemsize * (2 * n * k + 3 * k + 2 * m * n)
+
+
+def measured_copy_bandwidth(device: torch.device, megabytes: float) -> float:
+    """Bytes/s of `dst.copy_(src)` on an array of `megabytes` (read + write counted, best of 5): the memory
+    roof for arrays of that size (DRAM beyond the last-level cache; L2 for a V-sized array, which the fused kernel
+    keeps in L2 for a network's whole run). Small copies include torch's per-call overhead: a lower bound."""
+    count = max(1, int(megabytes * 2**20 / 8))
+    src = torch.rand(count, dtype=torch.float64, generator=torch.Generator().manual_seed(0)).to(device)
+    dst = torch.empty_like(src)
+    repeats = max(1, int(2**28 // (count * 8)))  # at least ~256 MB moved per timing
+    dst.copy_(src)
+
+    def copy():
+        for _ in range(repeats):
+            dst.copy_(src)
+
+    return 2 * 8 * count * repeats / min(timed(copy, device) for _ in range(5))
 
 
 def _sweep_problem(b: int, n: int, m: int, d: int, k: int, device, dtype, seed: int = 0):
@@ -124,10 +195,15 @@ def measured_gemm_peak(device: torch.device, dtype: torch.dtype, size: int | Non
 
 def bench_sweep(device: torch.device, b: int, repeats: int, *, n: int = 64, m: int = 32, d: int = 16, k: int = 512,
                 steps: int = 500, dtype: torch.dtype = torch.float64, baseline_networks: int | None = None,
-                torch_loop: bool = True, peak: float | None = None) -> dict:
+                torch_loop: bool = True, peak: float | None = None, bandwidth: dict | None = None) -> dict:
     """The sweep engine against the naive loop, on the same b networks (the baseline on the first
     ``baseline_networks`` of them when given, its time scaled by b/baseline_networks: the naive loop trains the
-    networks one after another, so its cost is linear in their number by construction)."""
+    networks one after another, so its cost is linear in their number by construction), and against the two strong
+    batched baselines (`torch.func` and bmm + autograd) on all b networks; final losses must agree with each.
+
+    Roofline: the step is matrix–vector work (O(1) FLOP per byte of V), so its roof is memory bandwidth, not GEMM
+    peak: `bytes_per_s` is the traffic model `sweep_bytes_per_network_step` over the time, and `bandwidth`
+    ({name: bytes/s}, e.g. DRAM and cache copy bandwidths) gives the fractions of each roof reached."""
     A, y, params0, u, act, gamma = _sweep_problem(b, n, m, d, k, device, dtype)
     nb = min(b, baseline_networks or b)
     sub, u_sub, y_sub, g_sub = _subset(params0, nb), u[:nb], y[:nb], gamma[:nb]
@@ -143,10 +219,34 @@ def bench_sweep(device: torch.device, b: int, repeats: int, *, n: int = 64, m: i
     _naive_loop(A, y_sub[:1], _subset(sub, 1), u_sub[:1], act, g_sub[:1], 2)  # autograd warm-up
     t_base, t_ours = pairs(baseline, ours, repeats, device)
     traj = out["traj"]
-    final, loss0 = traj.loss[:nb, -1], traj.loss[:nb, 0]
-    agree = below(final, out["naive"], dtype, loss0) & above(final, out["naive"], dtype, loss0)
-    max_rel = float(((final - out["naive"]).abs() / loss0).max())
+    final = traj.loss[:nb, -1]
+
+    def agreement(other, count):
+        mine, start = traj.loss[:count, -1], traj.loss[:count, 0]
+        same = below(mine, other, dtype, start) & above(mine, other, dtype, start)
+        return bool(same.all()), float(((mine - other).abs() / start).max())
+
+    agree, max_rel = agreement(out["naive"], nb)
     extra = {}
+    for name in ("torch.func", "bmm+autograd"):  # the strong baselines, on all b networks, interleaved with ours
+        def strong(fn=BASELINES[name], name=name):
+            out[name] = fn(A, y, params0, u, act, gamma, steps)
+
+        BASELINES[name](A, y[:1], _subset(params0, 1), u[:1], act, gamma[:1], 2)  # warm-up
+        t_strong, t_mine = pairs(strong, ours, repeats, device)
+        same, diff = agreement(out[name], b)
+        ratios = [a / o for a, o in zip(t_strong, t_mine, strict=True)]
+        extra[f"{name}_s"] = statistics.median(t_strong)
+        extra[f"speedup_vs_{name}"] = statistics.median(ratios)
+        extra[f"speedup_vs_{name}_min"], extra[f"speedup_vs_{name}_max"] = min(ratios), max(ratios)
+        extra[f"{name}_final_losses_agree"], extra[f"{name}_max_loss_diff_over_loss0"] = same, diff
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    traffic = sweep_bytes_per_network_step(n, m, k, d, itemsize) * b * steps
+    extra["bytes_per_s"] = traffic / statistics.median(t_ours)
+    if bandwidth:
+        extra.update({f"fraction_of_{name}_bandwidth": extra["bytes_per_s"] / value
+                      for name, value in bandwidth.items()})
+        extra["working_set_bytes"] = b * itemsize * (n * k + k * d)
     if torch_loop and _engine(device, dtype) == "fused C kernel":  # informational: one timing
         with _kernel_enabled(False):
             extra["torch_loop_s"] = timed(ours, device)
@@ -161,7 +261,7 @@ def bench_sweep(device: torch.device, b: int, repeats: int, *, n: int = 64, m: i
     return row("sweep", f"b={b} {dtype_name}", t_base, t_ours, base_scale=b / nb,
                 networks=b, baseline_networks=nb, n=n, m=m, d=d, k=k, steps=steps,
                 dtype=dtype_name, engine=_engine(device, dtype), threads=_kernel.kernel_threads(),
-                final_losses_agree=bool(agree.all()), max_loss_diff_over_loss0=max_rel,
+                final_losses_agree=agree, max_loss_diff_over_loss0=max_rel,
                 network_steps_per_s=b * steps / t_med,
                 baseline_network_steps_per_s=nb * steps / statistics.median(t_base),
                 flops_per_s=flops / t_med, gemm_peak_flops_per_s=peak, fraction_of_gemm_peak=flops / t_med / peak,

@@ -13,12 +13,12 @@ from conftest import examples
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from benchmarks import bench, engine
 from numerics import _kernel, trainers
 from numerics.activations import get_activation
 from numerics.tolerance import SWEEP_FLOAT32
 from numerics.trainers import DIVERGENCE_LOSS, gradient_descent, gradient_flow
 from numerics.two_layer import TwoLayerParams, init_two_layer, jacobian_norm, operator_norm, smoothness_estimate
-from benchmarks import bench, engine
 
 F64 = torch.float64
 ACTIVATIONS = ["tanh", "sigmoid", "softplus", "elu"]
@@ -255,7 +255,8 @@ def test_float32_fast_path_agrees_with_float64(kernel: bool, name: str) -> None:
 
 
 def test_bench_suite_runs_on_tiny_sizes(tmp_path, capsys) -> None:
-    assert bench.main(["--quick", "--repeats", "2", "--device", "cpu", "--out", str(tmp_path)]) == 0
+    assert bench.main(["--quick", "--repeats", "2", "--device", "cpu", "--out", str(tmp_path), "--only", "1,2,3,4,5"]) \
+        == 0
     printed = capsys.readouterr().out
     for title in ("1. sweep", "2. sigma_min", "3. checkers", "4. gradient modes", "5. scaling"):
         assert title in printed
@@ -268,6 +269,10 @@ def test_bench_suite_runs_on_tiny_sizes(tmp_path, capsys) -> None:
             assert row["repeats"] == 2 and math.isfinite(row["speedup_median"]) and row["speedup_median"] > 0
             assert row["speedup_min"] <= row["speedup_median"] <= row["speedup_max"]
     assert all(r["final_losses_agree"] for r in rows["sweep"])
+    for strong in ("torch.func", "bmm+autograd"):
+        assert all(r[f"{strong}_final_losses_agree"] and r[f"speedup_vs_{strong}"] > 0 for r in rows["sweep"])
+    assert all(0 < r["bytes_per_s"] < math.inf and r["fraction_of_dram_bandwidth"] > 0 for r in rows["sweep"])
+    assert report["machine"]["copy_bandwidth_dram_bytes_per_s"] > 0
     assert all(r["float32_agrees_with_float64"] for r in rows["sweep"] if r["dtype"] == "float32")
     assert all(r["agree"] for r in rows["sigma_min"] + rows["checker"])
     assert all(r["grad_rel_error_vs_ift"] < 1e-6 for r in rows["gradient_modes"] if r["mode"] == "ift")
@@ -292,7 +297,7 @@ def test_sweep_on_cuda() -> None:
 
 
 def test_bench_rejects_bad_arguments(capsys) -> None:
-    assert bench.main(["--only", "7", "--quick"]) == 2
+    assert bench.main(["--only", "8", "--quick"]) == 2
     assert bench.main(["--device", "tpu", "--quick"]) == 2
     assert "error" in capsys.readouterr().err
 
@@ -300,3 +305,24 @@ def test_bench_rejects_bad_arguments(capsys) -> None:
 def test_fitted_slope() -> None:
     assert engine._slope([1, 2, 4, 8], [3, 6, 12, 24]) == pytest.approx(1.0)
     assert engine._slope([1, 10, 100], [5, 5, 5]) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_strong_baselines_train_the_same_networks_as_the_naive_loop() -> None:
+    A, y, params0, u, act, gamma = engine._sweep_problem(3, 6, 4, 3, 8, "cpu", F64)
+    finals = {name: fn(A, y, params0, u, act, gamma, 15) for name, fn in engine.BASELINES.items()}
+    for name in ("torch.func", "bmm+autograd"):
+        torch.testing.assert_close(finals[name], finals["naive"], rtol=1e-12, atol=0, msg=name)
+    other = engine._func_loop(A, y, params0, u, act, 2 * gamma, 15)  # the comparison sees another step size
+    assert not torch.allclose(other, finals["naive"], rtol=1e-6)
+
+
+def test_jobs_and_startup_benchmarks_run(tmp_path, capsys) -> None:
+    """One fresh `verify --jobs 1` and `--jobs 2` run of two quick claims, and one start-up timing per command."""
+    assert bench.main(["--quick", "--repeats", "1", "--device", "cpu", "--out", str(tmp_path), "--only", "6,7"]) == 0
+    printed = capsys.readouterr().out
+    assert "6. jobs" in printed and "7. start-up" in printed
+    rows = json.loads((tmp_path / "bench.json").read_text())["benchmarks"]
+    (jobs,) = rows["jobs"]
+    assert jobs["records_identical"] and jobs["speedup_median"] > 0 and jobs["serial_claim_seconds"] > 0
+    assert [r["command"][0] for r in rows["startup"]] == ["list", "bound"]
+    assert all(r["ours_s"] > r["baseline_s"] > 0 for r in rows["startup"])

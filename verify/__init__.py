@@ -1,5 +1,14 @@
-"""Verification: claims (a result + an experiment + a verdict), the uniform result object, runner, report, CLI."""
+"""Verification: claims (a result + an experiment + a verdict), the uniform result object, runner, report, CLI.
 
-from verify.result import CheckResult
+`CheckResult` is loaded on first use, so that the command line starts (and handles Ctrl-C) before anything else.
+"""
 
 __all__ = ["CheckResult"]
+
+
+def __getattr__(name: str):
+    if name == "CheckResult":
+        from verify.result import CheckResult
+
+        return CheckResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,5 +1,11 @@
-"""`python -m verify`: the `ipverify` command line."""
+"""`python -m verify`: the `ipverify` command line (an interrupt while it loads is one line too, exit 130)."""
 
-from verify.cli import main
+import sys
+
+try:
+    from verify.cli import main
+except KeyboardInterrupt:
+    print("ipverify: interrupted", file=sys.stderr)
+    raise SystemExit(130) from None
 
 raise SystemExit(main())
