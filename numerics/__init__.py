@@ -3,15 +3,30 @@
 Imports `theory` (records only), never `verify`.
 """
 
-from numerics._device import DEFAULT_DTYPE, resolve_device, resolve_dtype
-from numerics.activations import ACTIVATIONS, activation_constants, get_activation
-from numerics.checkers import Checker, Evaluation, HypothesisVerdict, checker
-from numerics.experiments import DescentRun, descent_run
-from numerics.instances import DIPInstance, InstanceSpec, build_instance
-from numerics.operators import LinearOperator
-from numerics.tolerance import above, below, tolerance
-from numerics.trainers import Trajectory, gradient_descent, gradient_flow, gradient_flow_reference
-from numerics.two_layer import TwoLayerDIP, TwoLayerParams, init_two_layer, sigma_min_closed_form
+import importlib
+
+_EXPORTS = {
+    "numerics._device": ("DEFAULT_DTYPE", "resolve_device", "resolve_dtype"),
+    "numerics.activations": ("ACTIVATIONS", "activation_constants", "get_activation"),
+    "numerics.checkers": ("Checker", "Evaluation", "HypothesisVerdict", "checker"),
+    "numerics.experiments": ("DescentRun", "descent_run"),
+    "numerics.instances": ("DIPInstance", "InstanceSpec", "build_instance"),
+    "numerics.operators": ("LinearOperator",),
+    "numerics.tolerance": ("above", "below", "tolerance"),
+    "numerics.trainers": ("Trajectory", "gradient_descent", "gradient_flow", "gradient_flow_reference"),
+    "numerics.two_layer": ("TwoLayerDIP", "TwoLayerParams", "init_two_layer", "sigma_min_closed_form"),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str):
+    """The public names are imported on first use, so `numerics.checkers` alone loads neither torch nor scipy."""
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'numerics' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULE_OF[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ACTIVATIONS", "DEFAULT_DTYPE", "Checker", "DIPInstance", "DescentRun", "Evaluation", "HypothesisVerdict",

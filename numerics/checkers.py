@@ -1,10 +1,12 @@
 """Numeric checkers generated from the SymPy records with `lambdify`.
 
-`Checker(result, backend)` compiles every hypothesis side, definition and conclusion of a
-`theory.Result` once. Backends:
-- "numpy": scalars or arrays (grids broadcast);
-- "torch": tensors, with autograd flowing through every expression. Through a Piecewise, torch's
-  `where` differentiates every branch, so the gradient is NaN when an unselected branch is not finite.
+`Checker(result, backend)` compiles the hypothesis sides, definitions and conclusions of a `theory.Result` on
+first use. Backends:
+- "numpy": scalars or arrays (grids broadcast); one fused function per set of given names, so a point costs one
+  call;
+- "torch" (imported only when this backend is asked for): tensors, with autograd flowing through every
+  expression. Through a Piecewise, torch's `where` differentiates every branch, so the gradient is NaN when an
+  unselected branch is not finite.
 
 Each hypothesis is evaluated separately, so a verdict names the binding condition and its margin.
 Definitions fill in symbols that were not given (fixed point over the definitions), and what was
@@ -16,14 +18,28 @@ from __future__ import annotations
 import functools
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
-import torch
 from sympy.printing.lambdarepr import LambdaPrinter
 
 from theory import Result
+
+BACKENDS = ("numpy", "torch")
+
+
+def _torch():
+    """torch, imported on first use: only the "torch" backend needs it."""
+    import torch
+
+    return torch
+
+
+def _is_tensor(x) -> bool:
+    torch = sys.modules.get("torch")  # no tensor can exist before torch is imported
+    return torch is not None and torch.is_tensor(x)
 
 
 class _TorchPrinter(LambdaPrinter):
@@ -58,6 +74,7 @@ class _TorchPrinter(LambdaPrinter):
 
 
 def _as_tensor(x, like=None):
+    torch = _torch()
     if torch.is_tensor(x):
         return x
     return torch.as_tensor(x, dtype=torch.float64 if like is None else like.dtype)
@@ -75,39 +92,46 @@ def _unary(fn):
     return lambda x: fn(_as_tensor(x))
 
 
-_TORCH_NAMESPACE = {
-    "sqrt": _unary(torch.sqrt),
-    "exp": _unary(torch.exp),
-    "log": _unary(torch.log),
-    "Abs": _unary(torch.abs),
-    "Max": _tensor_fold(torch.maximum),
-    "Min": _tensor_fold(torch.minimum),
-    "where": lambda c, a, b: torch.where(_as_tensor(c).bool(), _as_tensor(a), _as_tensor(b)),
-    "logical_and": lambda a, b: torch.logical_and(_as_tensor(a), _as_tensor(b)),
-    "logical_or": lambda a, b: torch.logical_or(_as_tensor(a), _as_tensor(b)),
-    "nan": math.nan,
-    "inf": math.inf,
-    "E": math.e,
-    "pi": math.pi,
-}
+@functools.cache
+def _torch_namespace() -> dict:
+    torch = _torch()
+    return {
+        "sqrt": _unary(torch.sqrt),
+        "exp": _unary(torch.exp),
+        "log": _unary(torch.log),
+        "Abs": _unary(torch.abs),
+        "Max": _tensor_fold(torch.maximum),
+        "Min": _tensor_fold(torch.minimum),
+        "where": lambda c, a, b: torch.where(_as_tensor(c).bool(), _as_tensor(a), _as_tensor(b)),
+        "logical_and": lambda a, b: torch.logical_and(_as_tensor(a), _as_tensor(b)),
+        "logical_or": lambda a, b: torch.logical_or(_as_tensor(a), _as_tensor(b)),
+        "nan": math.nan,
+        "inf": math.inf,
+        "E": math.e,
+        "pi": math.pi,
+    }
 
 
 def _torch_printer() -> _TorchPrinter:
-    functions = {name: name for name, value in _TORCH_NAMESPACE.items() if callable(value)}
+    functions = {name: name for name, value in _torch_namespace().items() if callable(value)}
     return _TorchPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
                           "user_functions": functions})
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
 
 
 @functools.cache
 def compile_expr(expr: sp.Expr, backend: str = "numpy"):
     """(argument names, callable) for `expr`; arguments are its free symbols sorted by name."""
+    _check_backend(backend)
     args = tuple(sorted(expr.free_symbols, key=lambda s: s.name))
     if backend == "numpy":
         fn = sp.lambdify(args, expr, modules="numpy", dummify=True)
-    elif backend == "torch":
-        fn = sp.lambdify(args, expr, modules=[_TORCH_NAMESPACE], printer=_torch_printer(), dummify=True)
     else:
-        raise ValueError(f"unknown backend {backend!r}; allowed: numpy, torch")
+        fn = sp.lambdify(args, expr, modules=[_torch_namespace()], printer=_torch_printer(), dummify=True)
     return tuple(a.name for a in args), fn
 
 
@@ -229,13 +253,13 @@ def conclusion_range(result: Result, name: str) -> tuple[float, float, str]:
 
 
 def _logical_or(a, b):
-    if torch.is_tensor(a) or torch.is_tensor(b):
-        return torch.logical_or(_as_tensor(a), _as_tensor(b))
+    if _is_tensor(a) or _is_tensor(b):
+        return _torch().logical_or(_as_tensor(a), _as_tensor(b))
     return np.logical_or(a, b)
 
 
 def _logical_not(a):
-    return torch.logical_not(a) if torch.is_tensor(a) else np.logical_not(a)
+    return _torch().logical_not(a) if _is_tensor(a) else np.logical_not(a)
 
 
 def _worst(relative_margin) -> float:
@@ -245,23 +269,49 @@ def _worst(relative_margin) -> float:
 
 
 def _to_numpy(x):
-    if torch.is_tensor(x):
+    if _is_tensor(x):
         return x.detach().cpu().numpy()
     return np.asarray(x, dtype=float)
 
 
 class Checker:
-    """Compiled numeric form of one `theory.Result`."""
+    """Compiled numeric form of one `theory.Result`.
 
-    def __init__(self, result: Result, backend: str = "numpy"):
+    With the numpy backend and `fused=True` (the default) one point costs one call: for each set of given names,
+    the definitions that the fixed point fills in, every hypothesis side and margin and every conclusion are
+    compiled into one function (`_fuse`); the per-expression functions serve the torch backend and `fused=False`.
+    Nothing is compiled before the first evaluation.
+    """
+
+    def __init__(self, result: Result, backend: str = "numpy", fused: bool = True):
+        _check_backend(backend)
         self.result = result
         self.backend = backend
-        compile_ = functools.partial(compile_expr, backend=backend)
-        self._definitions = [(d.name, compile_(d.expr)) for d in result.definitions]
-        self._conclusions = [(q.name, compile_(q.expr)) for q in result.conclusions]
+        self.fused = fused and backend == "numpy"
         self._ranges = {q.name: conclusion_range(result, q.name) for q in result.conclusions}
-        self._hypotheses = [(h, sp.sstr(h.relation), compile_(h.lhs), compile_(h.rhs), compile_(h.margin))
-                            for h in result.hypotheses]
+        self._relations = {h.name: sp.sstr(h.relation) for h in result.hypotheses}
+        self._plans: dict[frozenset, _FusedPlan] = {}
+        names = {d.name for d in result.definitions}
+        for expr in self._expressions():
+            names |= {s.name for s in expr.free_symbols}
+        self._names = frozenset(names)
+
+    def _expressions(self):
+        for d in self.result.definitions:
+            yield d.expr
+        for h in self.result.hypotheses:
+            yield from (h.lhs, h.rhs, h.margin)
+        for q in self.result.conclusions:
+            yield q.expr
+
+    @functools.cached_property
+    def _compiled(self):
+        """Per-expression functions: (definitions, hypotheses, conclusions)."""
+        compile_ = functools.partial(compile_expr, backend=self.backend)
+        return ([(d.name, compile_(d.expr)) for d in self.result.definitions],
+                [(h, self._relations[h.name], compile_(h.lhs), compile_(h.rhs), compile_(h.margin))
+                 for h in self.result.hypotheses],
+                [(q.name, compile_(q.expr)) for q in self.result.conclusions])
 
     def _call(self, compiled, values):
         names, fn = compiled
@@ -274,13 +324,24 @@ class Checker:
         with np.errstate(all="ignore"):  # numpy.select evaluates every branch of a Piecewise
             return np.asarray(fn(*[np.asarray(a, dtype=float) for a in args]), dtype=float), []
 
+    def _plan(self, values: dict) -> _FusedPlan:
+        known = frozenset(values) & self._names
+        if known not in self._plans:
+            self._plans[known] = _fuse(self.result, known)
+        return self._plans[known]
+
     def fill(self, values: dict) -> tuple[dict, dict]:
         """Complete `values` with every definition whose inputs are known; returns (all values, derived)."""
+        if self.fused:
+            plan = self._plan(values)
+            outputs = plan(values)
+            derived = dict(zip(plan.derived, outputs[:len(plan.derived)], strict=True))
+            return {**values, **derived}, derived
         full, derived = dict(values), {}
         progress = True
         while progress:
             progress = False
-            for name, compiled in self._definitions:
+            for name, compiled in self._compiled[0]:
                 if name in full:
                     continue
                 value, absent = self._call(compiled, full)
@@ -289,51 +350,133 @@ class Checker:
                     progress = True
         return full, derived
 
-    def _hypothesis(self, compiled, values) -> tuple[HypothesisVerdict | None, list]:
-        hyp, relation, lhs_fn, rhs_fn, margin_fn = compiled
-        lhs, missing_l = self._call(lhs_fn, values)
-        rhs, missing_r = self._call(rhs_fn, values)
-        if missing_l or missing_r:
-            return None, sorted(set(missing_l + missing_r))
-        margin, _ = self._call(margin_fn, values)
-        lib = torch if self.backend == "torch" else np
+    def _verdict(self, hyp, lhs, rhs, margin) -> HypothesisVerdict:
+        lib = _torch() if self.backend == "torch" else np
         scale = lib.maximum(lib.maximum(abs(_to_lib(lhs, lib)), abs(_to_lib(rhs, lib))), _to_lib(1e-300, lib))
         margin = _to_lib(margin, lib)
         holds = margin > 0 if hyp.strict else margin >= 0  # False where the margin is NaN
         with np.errstate(all="ignore"):
             relative = margin / scale
-        return HypothesisVerdict(hyp.name, hyp.meaning, relation, lhs, rhs, margin, relative, holds,
-                                 lib.isnan(margin)), []
+        return HypothesisVerdict(hyp.name, hyp.meaning, self._relations[hyp.name], lhs, rhs, margin, relative,
+                                 holds, lib.isnan(margin))
+
+    def _hypothesis(self, compiled, values) -> tuple[HypothesisVerdict | None, list]:
+        hyp, _, lhs_fn, rhs_fn, margin_fn = compiled
+        lhs, missing_l = self._call(lhs_fn, values)
+        rhs, missing_r = self._call(rhs_fn, values)
+        if missing_l or missing_r:
+            return None, sorted(set(missing_l + missing_r))
+        margin, _ = self._call(margin_fn, values)
+        return self._verdict(hyp, lhs, rhs, margin), []
 
     def evaluate(self, values: dict) -> Evaluation:
         """Fill definitions, then evaluate every hypothesis and conclusion that has all its inputs."""
+        if self.fused:
+            return self._evaluate_fused(values)
         full, derived = self.fill(values)
         missing, verdicts, conclusions = {}, [], {}
-        for compiled in self._hypotheses:
+        for compiled in self._compiled[1]:
             verdict, absent = self._hypothesis(compiled, full)
             if absent:
                 missing[compiled[0].name] = absent
             else:
                 verdicts.append(verdict)
-        for name, compiled in self._conclusions:
+        for name, compiled in self._compiled[2]:
             value, absent = self._call(compiled, full)
             if absent:
                 missing[name] = absent
             else:
                 conclusions[name] = value
+        return self._evaluation(values, derived, verdicts, conclusions, missing)
+
+    def _evaluate_fused(self, values: dict) -> Evaluation:
+        plan = self._plan(values)
+        outputs = iter(plan(values))
+        derived = {name: next(outputs) for name in plan.derived}
+        verdicts = [self._verdict(hyp, next(outputs), next(outputs), next(outputs)) for hyp in plan.hypotheses]
+        conclusions = {name: next(outputs) for name in plan.conclusions}
+        return self._evaluation(values, derived, verdicts, conclusions, dict(plan.missing))
+
+    def _evaluation(self, values, derived, verdicts, conclusions, missing) -> Evaluation:
         return Evaluation(self.result.id, dict(values), derived, verdicts, conclusions, missing,
                           tuple(h.name for h in self.result.hypotheses), self._ranges)
 
 
+@dataclass(frozen=True)
+class _FusedPlan:
+    """One compiled function for one set of given names: its arguments, and the names of what it returns, in order:
+    the derived definitions, (lhs, rhs, margin) of each evaluable hypothesis, the evaluable conclusions."""
+
+    args: tuple[str, ...]
+    fn: object
+    derived: tuple[str, ...]
+    hypotheses: tuple
+    conclusions: tuple[str, ...]
+    missing: tuple[tuple[str, list], ...]
+
+    def __call__(self, values: dict) -> list:
+        with np.errstate(all="ignore"):  # numpy.select evaluates every branch of a Piecewise
+            out = self.fn(*[np.asarray(values[n], dtype=float) for n in self.args])
+        return [np.asarray(v, dtype=float) for v in out]
+
+
+def _names(expr) -> set[str]:
+    return {s.name for s in expr.free_symbols}
+
+
+def _fuse(result: Result, given: frozenset) -> _FusedPlan:
+    """The fixed point of `Checker.fill` run on names (which definitions fill in, in which order), compiled with
+    every evaluable hypothesis and conclusion into one `lambdify` (shared subexpressions computed once)."""
+    known, stages = set(given), []
+    progress = True
+    while progress:
+        progress = False
+        for d in result.definitions:
+            if d.name not in known and _names(d.expr) <= known:
+                stages.append(d)
+                known.add(d.name)
+                progress = True
+    missing, hypotheses, conclusions = [], [], []
+    for h in result.hypotheses:
+        absent = (_names(h.lhs) | _names(h.rhs) | _names(h.margin)) - known
+        (missing.append((h.name, sorted(absent))) if absent else hypotheses.append(h))
+    for q in result.conclusions:
+        absent = _names(q.expr) - known
+        (missing.append((q.name, sorted(absent))) if absent else conclusions.append(q))
+    # every symbol becomes a plain argument/intermediate named _s{i}, so names need not be Python identifiers
+    symbols = sorted({s for d in result.definitions for s in d.expr.free_symbols}
+                     | {s for h in hypotheses for e in (h.lhs, h.rhs, h.margin) for s in e.free_symbols}
+                     | {s for q in conclusions for s in q.expr.free_symbols}, key=lambda s: s.name)
+    names = sorted({s.name for s in symbols} | {d.name for d in stages})
+    by_name = {name: sp.Symbol(f"_s{i}") for i, name in enumerate(names)}
+    rename = {s: by_name[s.name] for s in symbols}
+    stage_values = [(by_name[d.name], d.expr.xreplace(rename)) for d in stages]
+    outputs = [by_name[d.name] for d in stages]
+    outputs += [e.xreplace(rename) for h in hypotheses for e in (h.lhs, h.rhs, h.margin)]
+    outputs += [q.expr.xreplace(rename) for q in conclusions]
+    args = tuple(sorted(n for n in given if n in by_name))
+
+    def staged_cse(exprs):
+        # definitions first, each exactly as written (as the per-expression fill computes them), then the common
+        # subexpressions of what is returned
+        replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_c"))
+        return stage_values + replacements, reduced
+
+    # the numpy module itself, not "numpy": the same NumPy printer, without a `from numpy import *` (~0.2 s cold)
+    fn = sp.lambdify([by_name[n] for n in args], outputs, modules=[np], cse=staged_cse, docstring_limit=0)
+    return _FusedPlan(args, fn, tuple(d.name for d in stages), tuple(hypotheses), tuple(q.name for q in conclusions),
+                      tuple(missing))
+
+
 def _to_lib(x, lib):
-    if lib is torch:
+    if lib is not np:
         return _as_tensor(x)
     return np.asarray(x, dtype=float)
 
 
 @functools.cache
 def checker(result_id: str, backend: str = "numpy") -> Checker:
-    """The cached checker of a catalogue result."""
+    """The cached checker of a catalogue result (numpy: fused, one call per point)."""
     from theory import get
 
     return Checker(get(result_id), backend)

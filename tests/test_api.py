@@ -37,12 +37,3 @@ def test_bad_input_is_a_value_error_with_the_cli_message():
         ipverify.bound("GD-1", gamma="x", L=2)
     with pytest.raises(ValueError, match="unknown result id"):
         ipverify.bound("GD-99")
-
-
-def test_python_m_ipverify_is_not_shadowed_by_files_in_the_working_folder(tmp_path):
-    for name in ("verify.py", "theory.py", "numerics.py"):
-        (tmp_path / name).write_text("raise SystemExit('shadowed')\n")
-    proc = subprocess.run([sys.executable, "-m", "ipverify", "list"], capture_output=True, text=True, cwd=tmp_path,
-                          timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert "GD-4" in proc.stdout

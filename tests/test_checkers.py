@@ -86,3 +86,92 @@ def test_missing_inputs_are_listed_not_guessed():
     ev = checker("GF-7").evaluate({"sigma_A": 0.5})
     assert not ev.holds
     assert "noise" in ev.missing["t_star"]
+
+
+# ---------------------------------------------------------------------------------------------- fused numpy path
+
+
+def _assert_same_evaluation(fused, reference, where: str) -> None:
+    """The fused evaluation says what the per-expression one says: same derived names, missing inputs, hypotheses
+    and conclusions; values equal up to the rounding of reordered sums and products; the same verdicts wherever a
+    margin is not within rounding of zero."""
+    assert fused.derived.keys() == reference.derived.keys(), where
+    assert fused.missing == reference.missing, where
+    assert fused.conclusions.keys() == reference.conclusions.keys(), where
+    all_clear = True
+    for kind in ("derived", "conclusions"):
+        for name, value in getattr(reference, kind).items():
+            np.testing.assert_allclose(getattr(fused, kind)[name], value, rtol=1e-12, atol=0, equal_nan=True,
+                                       err_msg=f"{where}: {name}")
+    for a, b in zip(fused.hypotheses, reference.hypotheses, strict=True):
+        assert a.name == b.name, where
+        for side in ("lhs", "rhs", "margin"):
+            np.testing.assert_allclose(getattr(a, side), getattr(b, side), rtol=1e-12, atol=0, equal_nan=True,
+                                       err_msg=f"{where}: {a.name}.{side}")
+        clear = np.abs(np.asarray(b.relative_margin, float)) > 1e-9
+        np.testing.assert_array_equal(np.broadcast_to(a.holds, clear.shape)[clear],
+                                      np.broadcast_to(b.holds, clear.shape)[clear], err_msg=f"{where}: {a.name}")
+        all_clear = all_clear and bool(np.all(clear))
+    if all_clear:
+        assert fused.all_hold == reference.all_hold, where
+
+
+def _points(result, rng: np.random.Generator, count: int):
+    """Random points of the symbols' domains; every other one drops some names (the fixed point then fills in
+    fewer definitions, or leaves hypotheses missing), and one is a grid."""
+    for k in range(count):
+        values = {s.name: _value_for(s, rng) for s in result.symbols}
+        if k % 2:
+            values = {name: v for name, v in values.items() if rng.uniform() < 0.7}
+        if k == count - 1 and values:
+            name = next(iter(values))
+            values[name] = values[name] * rng.uniform(0.5, 1.5, size=7)
+        yield values
+
+
+@pytest.mark.parametrize("result", theory.results(), ids=lambda r: r.id)
+def test_fused_checker_agrees_with_the_per_expression_one(result):
+    rng = np.random.default_rng(abs(hash(result.id)) % 2**32)
+    fused, reference = Checker(result), Checker(result, fused=False)
+    assert fused.fused and not reference.fused
+    for values in _points(result, rng, 6):
+        _assert_same_evaluation(fused.evaluate(values), reference.evaluate(values), f"{result.id} at {values}")
+        assert fused.fill(values)[1].keys() == reference.fill(values)[1].keys()
+
+
+def test_the_comparison_catches_a_changed_conclusion():
+    """Negative control: a record whose conclusion is off by one part in 10⁹ no longer agrees."""
+    import dataclasses
+
+    result = theory.get("GD-4")
+    first = result.conclusions[0]
+    changed = dataclasses.replace(result, conclusions=(dataclasses.replace(first, expr=first.expr * (1 + 1e-9)),
+                                                       *result.conclusions[1:]))
+    values = {s.name: _value_for(s, np.random.default_rng(3)) for s in result.symbols}
+    with pytest.raises(AssertionError):
+        _assert_same_evaluation(Checker(changed).evaluate(values), Checker(result, fused=False).evaluate(values),
+                                "GD-4 changed")
+
+
+def test_one_call_per_point_and_nothing_compiled_per_expression(monkeypatch):
+    import numerics.checkers as checkers
+
+    def no_per_expression(*args, **kwargs):
+        raise AssertionError("the fused path compiled an expression on its own")
+
+    monkeypatch.setattr(checkers, "compile_expr", no_per_expression)
+    ck = Checker(theory.get("GD-1"))
+    ev = ck.evaluate({"gamma": 0.3, "L": 10.0})
+    (plan,) = ck._plans.values()
+    calls = []
+    original = plan.fn
+    object.__setattr__(plan, "fn", lambda *a: calls.append(a) or original(*a))
+    ck.evaluate({"gamma": 0.3, "L": 10.0})
+    assert len(calls) == 1
+    assert ev.all_hold is False and {v.name for v in ev.hypotheses if v.truth is False} == {"gamma*L<=1",
+                                                                                             "gamma*L<2"}
+
+
+def test_backend_is_checked():
+    with pytest.raises(ValueError, match="unknown backend"):
+        Checker(theory.get("GD-1"), "jax")

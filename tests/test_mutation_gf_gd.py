@@ -10,7 +10,8 @@ import sympy as sp
 import theory
 from theory._core import Quantity
 from theory._mutation import analyse, killed
-from theory.gradient_flow import _numerically_different, identical
+from theory._proofs import identical
+from theory._proofs import numerically_different as _numerically_different
 from theory.symbols import S
 
 B, k, V_col_max, R = S("B"), S("k"), S("V_col_max"), S("R")

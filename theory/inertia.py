@@ -49,7 +49,6 @@ from theory.symbols import S, syms
 
 PAPER = ("Buskulic, Fadili, Quéau. Implicit Regularization of the Deep Inverse Prior Trained with Inertia. "
          "arXiv:2506.02986 (2025).")
-NOTES = "Reconstruction notes on arXiv:2506.02986 and its background (inertial DIP), items"
 ACFR = ("Attouch, Chbani, Fadili, Riahi. First-order optimization algorithms via inertial systems with Hessian driven "
         "damping. Math. Program. 193 (2022) 113–155, arXiv:1907.10536v2.")
 AABR = ("Alvarez, Attouch, Bolte, Redont. A second-order gradient-like dissipative dynamical system with "
@@ -170,7 +169,7 @@ IN_1 = Result(
     unconfirmed=(NOT_READ, "whether the paper's first-order variables are these (θ, ψ)"),
     choices=("The initial condition is θ̇(0) = 0 everywhere in the code (numerics.inertial), never INNA's default.",
              "The integrator uses the (θ, w) form, w = θ̇ + β∇f, equivalent for β > 0 and valid at β = 0."),
-    references=(PAPER, AABR, INNA, NOTES + " IN-1, IN-E1"),
+    references=(PAPER, AABR, INNA),
     self_checks=(
         SelfCheck("with the record's θ- and ψ-coefficients, eliminating ψ gives −β × DIN (θ(t), ∇f(θ(t)) arbitrary)",
                   checks.first_order_form_is_din),
@@ -232,7 +231,7 @@ IN_2 = Result(
         Quantity("loss_bound", energy_0 / (1 + alpha * beta), "f(θ(t)) ≤ E(0)/(1 + αβ) for all t"),
     ),
     unconfirmed=("the paper's Lyapunov function (this E is the standard one)",),
-    references=(PAPER, ACFR, AABR, NOTES + " IN-2, IN-E2"),
+    references=(PAPER, ACFR, AABR),
     self_checks=(
         SelfCheck("f(θ₀) = ½‖y(0) − y‖²", checks.loss_0_is_half_the_squared_residual),
         SelfCheck("E(0) = (1 + αβ)f(θ₀) + (β²/2)‖∇f(θ₀)‖² when θ̇(0) = 0", _energy_at_zero),
@@ -290,7 +289,7 @@ IN_3 = Result(
     assumed_inputs=LIP_J_ASSUMED,
     choices=("μ = σ_A²σ₀²/4 is proved here with σ_min ≥ σ₀/2 on the ball; σ_A²(σ₀/2)²/2 (which drops the 2 of "
              "f = ½‖r‖²) is also valid but twice weaker, and is not used.",),
-    references=(PAPER, NOTES + " IN-3, IN-E3", "01 GF-2"),
+    references=(PAPER, "GF-2 (this catalogue)"),
     self_checks=(
         SelfCheck("μ is the tight constant of ‖∇f‖² ≥ (σ_min(GF-2)σ_A)²·2(f − F), and GF-3's rate",
                   checks.mu_pl_is_the_pl_constant),
@@ -339,7 +338,7 @@ IN_4 = Result(
     ),
     unconfirmed=("the paper's restatement of the baseline",),
     assumed_inputs=LIP_J_ASSUMED,
-    references=(PAPER, NOTES + " IN-4, IN-E4", "01 GF-5"),
+    references=(PAPER, "GF-5 (this catalogue)"),
     self_checks=(
         SelfCheck("μ is the tight PL constant, GF-3's rate", checks.mu_pl_is_the_pl_constant),
         SelfCheck("f(θ₀) = ½‖y(0) − y‖²", checks.loss_0_is_half_the_squared_residual),
@@ -489,7 +488,7 @@ IN_5 = Result(
              "a perfect-square identity (no numeric maximisation needed).",
              "The comparison with gradient flow is between guaranteed rates of the loss, κ against 2μ.",
              "C of the loss bound is E(0)/(1 + αβ), from f ≤ E/(1 + αβ)."),
-    references=(PAPER, ACFR, NOTES + " IN-5, IN-E5"),
+    references=(PAPER, ACFR),
     self_checks=(
         *_DIN_DEFINITION_CHECKS,
         SelfCheck("the rate kappa is the Lyapunov rate min{α, κ_H}",
@@ -546,7 +545,7 @@ IN_6 = Result(
     assumed_inputs=LIP_J_ASSUMED,
     choices=("The notes' window h = 2/κ is used; the best window (e^x = 1 + 2x, x = κh/2) would give ≈ 2.22 instead "
              "of 2.24, not worth a different constant.",),
-    references=(PAPER, NOTES + " IN-6, IN-E6"),
+    references=(PAPER),
     self_checks=(
         *_DIN_DEFINITION_CHECKS,
         SelfCheck("theta_dist_bound and path_length_bound are the window sum at h = 2/κ",
@@ -601,7 +600,7 @@ IN_7 = Result(
     assumed_inputs=LIP_J_ASSUMED,
     choices=("Restricted injectivity is used in its global form ‖A(x − x_{Σ′})‖ ≥ μ‖x − x_{Σ′}‖ on Σ′; for an "
              "injective A, μ = σ_min(A) is admissible, which is how the checks obtain it.",),
-    references=(PAPER, NOTES + " IN-7, IN-E7", "01 GF-6"),
+    references=(PAPER, "GF-6 (this catalogue)"),
     self_checks=(
         *_DIN_DEFINITION_CHECKS,
         SelfCheck("A(x − x_Σ) = (Ax − y) + ε + A(x̄ − x_Σ): noise_term, model_term and the measured bound are its terms",
@@ -675,7 +674,7 @@ IN_8 = Result(
              "the acceleration whenever the inertial step is accepted.",
              "The guaranteed rate is gradient descent's with an Armijo step: 'less sharp' than the continuous e^{−κt}, "
              "as the abstract says; the radius R′/c has the form of GD-4's c_γR′."),
-    references=(PAPER, ACFR, INNA, NOTES + " IN-8, IN-E9", "02 GD-4"),
+    references=(PAPER, ACFR, INNA, "GD-4 (this catalogue)"),
     self_checks=(
         SelfCheck("μ is the tight PL constant, GF-3's rate", checks.mu_pl_is_the_pl_constant),
         SelfCheck("f(θ₀) = ½‖y(0) − y‖²", checks.loss_0_is_half_the_squared_residual),
@@ -729,7 +728,7 @@ IN_9 = Result(
                  "the width exponent and constants", "the probability"),
     choices=("Checks use the certified width (R′_DIN < R checked numerically), never the unconfirmed constant.",
              "03's C_φ = E[φ²] is written C_phi² with the table's C_phi = √E[φ²]."),
-    references=(PAPER, NOTES + " IN-9", "01 GF-10, GF-13"),
+    references=(PAPER, "GF-10, GF-13 (this catalogue)"),
     self_checks=(
         *_DIN_DEFINITION_CHECKS[:5],
         SelfCheck("at k = k_required_certified, R′_DIN·Lip_J(R′_DIN) = σ₀/2 with GF-10's Lip_J",
@@ -763,7 +762,7 @@ IN_B1 = Result(
                  Quantity("gf_value_rate", 2 * mu_SC, "gradient flow's rate"),
                  Quantity("value_factor", sp.exp(-sp.sqrt(mu_SC) * t), "f(x(t)) − min f = O(this)")),
     assumed_inputs=(SC_ASSUMED,),
-    references=(POLYAK, NOTES + " IN-B1"),
+    references=(POLYAK),
     self_checks=(SelfCheck("on f = μx²/2 with damping alpha: Ė + value_rate·E = −(√μ/2)ẋ² ≤ 0; value_factor = "
                            "e^{−value_rate·t}", background.heavy_ball_rates),
                  SelfCheck("gradient flow on f = μx²/2: −d/dt log f(x(t)) = gf_value_rate",
@@ -791,7 +790,7 @@ IN_B2 = Result(
                  Quantity("value_factor", sp.exp(-sp.sqrt(mu_SC) * t / 2), "f − min f ≤ C × this (t₀ = 0)"),
                  Quantity("heavy_ball_rate", sp.sqrt(mu_SC), "rate at β = 0")),
     assumed_inputs=(SC_ASSUMED,),
-    references=(ACFR, NOTES + " IN-B2, IN-E8"),
+    references=(ACFR),
     self_checks=(SelfCheck("β = 0 is IN-B1's heavy ball (damping, Lyapunov identity at heavy_ball_rate); value_rate is "
                            "half of it, value_factor = e^{−value_rate·t}", background.acfr_heavy_ball_limit),
                  SelfCheck("the key quadratic form is singular at beta_max > 0, the hypothesis' bound",
@@ -854,7 +853,7 @@ IN_B3 = Result(
                  "f(x_k) − f* ≤ E_k ≤ this = E₁q^{k−1} (k = tau ≥ 1)"),
     ),
     assumed_inputs=(SC_ASSUMED, ("L", "∇f is L-Lipschitz on the whole space")),
-    references=(ACFR, NOTES + " IN-B3"),
+    references=(ACFR),
     choices=("On the DIP (PL, not convex) no strong-convexity modulus is certified, so mu_SC<=sc_modulus is never "
              "certified there: the run with μ = μ_PL and L certified on the ball is a measurement of a transfer. The "
              "rate is certified on strongly convex quadratics ½xᵀQx, where μ = λ_min(Q) and L = λ_max(Q).",),
@@ -888,7 +887,7 @@ IN_B4 = Result(
                  Quantity("hessian_coefficient", beta * sp.sqrt(s_step), "coefficient of ∇f(x_k) − ∇f(x_{k−1})"),
                  Quantity("t_k", (tau - 1) / (alpha_AVD - 1), "energy weight t_k"),
                  Quantity("energy_weight", ((tau - 1) / (alpha_AVD - 1)) ** 2, "t_k² in front of f(x_k) − f*")),
-    references=(ACFR, NOTES + " IN-B4"),
+    references=(ACFR),
     self_checks=(SelfCheck("the extrapolation with the record's coefficients discretises ẍ + (α/t)ẋ + β d/dt∇f at "
                            "t = k√s", background.igahd_extrapolation),
                  SelfCheck("t_{k+1}·momentum = t_k − 1, t_1 = 0, energy_weight = t_k²", background.energy_weights)),
@@ -908,7 +907,7 @@ IN_B5 = Result(
                 Hypothesis("beta>0", sp.StrictGreaterThan(beta, 0), "Hessian damping")),
     conclusions=(Quantity("value_factor", t**-2, "Φ(x(t)) − min Φ = O(this)"),
                  Quantity("value_factor_strongly_convex", t ** (-2 * alpha_AVD / 3), "strongly convex: O(this)")),
-    references=(APR, NOTES + " IN-B5"),
+    references=(APR),
     self_checks=(SelfCheck("at α = 3 the strongly convex rate is t⁻²; faster for larger α; both → 0",
                            background.avd_rates),),
 )
@@ -926,7 +925,7 @@ IN_B6 = Result(
     conclusions=(Quantity("theta_coefficient", alpha - 1 / beta, "coefficient of θ"),
                  Quantity("psi_coefficient", 1 / beta, "coefficient of ψ"),
                  Quantity("gradient_coefficient", beta, "coefficient of ∇f in the θ-equation")),
-    references=(AABR, NOTES + " IN-B6"),
+    references=(AABR),
     self_checks=(SelfCheck("with the record's coefficients, eliminating ψ gives −β × DIN (as IN-1)",
                            checks.first_order_form_is_din),
                  SelfCheck("the θ- and ψ-coefficients are IN-1's", checks.coefficients_are_in1s)),
@@ -950,7 +949,7 @@ IN_B7 = Result(
                  Quantity("initial_velocity_norm", beta * grad_norm_0, "‖θ̇(0)‖ with INNA's default ψ₀"),
                  Quantity("phase_theta_coefficient", alpha - 1 / beta, "coefficient of θ in the phase"),
                  Quantity("euler_step", gamma_IN, "INNA is explicit Euler on IN-1 with this step")),
-    references=(INNA, NOTES + " IN-B7"),
+    references=(INNA),
     self_checks=(SelfCheck("INNA's update with phase_theta_coefficient is explicit Euler (step euler_step) on IN-1's "
                            "system", checks.inna_is_explicit_euler),
                  SelfCheck("ψ₀ = psi0_theta_coefficient·θ₀ gives ‖θ̇(0)‖ = initial_velocity_norm in IN-1's θ-equation",
@@ -975,7 +974,7 @@ IN_B8 = Result(
     equivalent_mutants=(("rate_order", "scale", "an order with unknown constants: 2√μ is the same order as √μ"),),
     unconfirmed=("the constants of all three results (existence CONFIRMED)",
                  "whether the paper's 'optimal' rate relies on them"),
-    references=(AGV, AMT, KW, NOTES + " IN-B8"),
+    references=(AGV, AMT, KW),
 )
 
 RESULTS = (IN_1, IN_2, IN_3, IN_4, IN_5, IN_6, IN_7, IN_8, IN_9,

@@ -11,7 +11,10 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import theory
 from theory import Result, Sym, get, ids
+from theory._core import NONNEGATIVE
+from theory.symbols import SYMBOLS
 
 ACTIVATION_KEY = "activation"
 """The special `bound` key that fills in the activation constants of the two-layer DIP."""
@@ -19,8 +22,24 @@ ACTIVATION_KEY = "activation"
 ACTIVATION_SYMBOLS = ("C_phi", "C_phi_prime", "B", "C")
 """Symbols an `activation=NAME` argument may fill in (when the result declares them and they are not given)."""
 
-SOURCES = ("given", "default", "activation", "derived")
-"""Where an input value came from, in the order of precedence of the first three."""
+SOURCES = ("given", "noise model", "activation", "default", "derived")
+"""Where an input value came from, in the order of precedence of the first four."""
+
+NOISE_SIGMA = Sym("noise_sigma", "per-entry standard deviation σ of a Gaussian noise ε with m independent "
+                  "N(0, σ²) entries", NONNEGATIVE)
+COMMON = {**{name: SYMBOLS[name] for name in ("n", "m", "d", "k", "noise")}, NOISE_SIGMA.name: NOISE_SIGMA}
+"""Names every result's `bound` accepts: the dimensions and the noise (ignored, with a note, where irrelevant)."""
+
+NOISE_CONFIDENCE = 0.99
+
+
+def noise_from_sigma(sigma: float, m: float) -> float:
+    """σ(√m + √(2 ln 100)): for ε with m independent N(0, σ²) entries, ‖ε‖ ≤ this with probability ≥ 0.99.
+
+    ε ↦ ‖ε‖ is 1-Lipschitz, so Gaussian concentration gives P(‖ε‖ ≥ E‖ε‖ + σt) ≤ exp(−t²/2), and
+    E‖ε‖ ≤ (E‖ε‖²)^½ = σ√m; t = √(2 ln(1/δ)) with δ = 1 − 0.99.
+    """
+    return sigma * (math.sqrt(m) + math.sqrt(2 * math.log(1 / (1 - NOISE_CONFIDENCE))))
 
 
 class CliError(Exception):
@@ -49,22 +68,30 @@ class DomainCheck:
 
 
 DOMAIN_CHECKS: tuple[DomainCheck, ...] = (
-    DomainCheck(("gamma", "L"), lambda v: not v["gamma"] * v["L"] < 2,
-                lambda v: f"gamma*L = {v['gamma'] * v['L']:g} ≥ 2: ν₁ and c_γ are undefined (need 0 < gamma*L < 2)"),
     DomainCheck((), lambda v: any(v.get(name, 0.0) >= 1 for name in ("rho", "rho_0")),  # JFB-*: contraction ρ, ρ₀
                 lambda v: next(f"{name} = {v[name]:g} ≥ 1: not a contraction, so ρ/(1 − ρ) and the equilibrium "
                                f"gradient bounds are undefined (need 0 < {name} < 1)"
                                for name in ("rho", "rho_0") if v.get(name, 0.0) >= 1)),
 )
-"""One line per undefined region; a result is checked against every entry whose `requires` it declares."""
+"""One line per undefined region; a result is checked against every entry whose `requires` it declares. A
+hypothesis of the result that fails (γL ≥ 2 for a step-size condition) is not an input error: `bound` reports it."""
+
+
+def catalogue_rows() -> list:
+    """One record per result, in catalogue order (what `ipverify list` shows)."""
+    return list(theory.results())
 
 
 def resolve_result(result_id: str) -> Result:
     """The catalogue result with this id (case-insensitive), or a CliError listing the known ids."""
+    if not isinstance(result_id, str):
+        raise CliError(f"unknown result id {result_id!r}; known ids: {', '.join(ids())}")
     try:
         return get(result_id)
     except (KeyError, AttributeError, TypeError):
-        raise CliError(f"unknown result id {result_id!r}; known ids: {', '.join(ids())}") from None
+        key = result_id.strip().upper()
+        raise CliError(f"unknown result id {result_id!r}; known ids: {', '.join(ids())}"
+                       f"{_suggestion(key, ids())}") from None
 
 
 def allowed_names(result: Result) -> list[str]:
@@ -84,9 +111,9 @@ def split_pair(text: str, result: Result) -> tuple[str, str]:
     if not sep:
         raise CliError(f"argument {text!r} has no '=': write name=value with name one of {', '.join(allowed)}")
     name = name.strip()
-    if name not in allowed:
-        raise CliError(f"unknown symbol {name!r} for {result.id}{_suggestion(name, allowed)}; "
-                       f"allowed: {', '.join(allowed)}")
+    if name not in allowed and name not in COMMON:
+        raise CliError(f"unknown symbol {name!r} for {result.id}{_suggestion(name, [*allowed, *COMMON])}; "
+                       f"allowed: {', '.join(allowed)}; for every result: {', '.join(COMMON)}")
     return name, raw
 
 
@@ -116,11 +143,14 @@ def parse_activation(raw: str) -> str:
     return name
 
 
-def parse_pairs(result: Result, pairs: Iterable[str]) -> tuple[dict[str, float], str | None]:
-    """The given symbol values and the activation name (or None); each name at most once."""
+def parse_pairs(result: Result, pairs: Iterable[str]) -> tuple[dict[str, float], str | None, dict[str, float]]:
+    """The given values of the result's symbols, the activation name (or None), and the values of the `COMMON`
+    names the result does not declare; each name at most once."""
     given: dict[str, float] = {}
+    common: dict[str, float] = {}
     activation = None
     seen: set[str] = set()
+    declared = {s.name for s in result.symbols}
     for text in pairs:
         name, raw = split_pair(text, result)
         if name in seen:
@@ -128,9 +158,36 @@ def parse_pairs(result: Result, pairs: Iterable[str]) -> tuple[dict[str, float],
         seen.add(name)
         if name == ACTIVATION_KEY:
             activation = parse_activation(raw)
-        else:
+        elif name in declared:
             given[name] = parse_value(result.symbol(name), raw)
-    return given, activation
+        else:
+            common[name] = parse_value(COMMON[name], raw)
+    return given, activation, common
+
+
+def noise_inputs(result: Result, given: dict, common: dict) -> tuple[dict[str, Input], list[str]]:
+    """`noise` from `noise_sigma` and `m` when the result declares a noise level; notes for every `COMMON` name
+    given that the result does not use."""
+    declared = {s.name for s in result.symbols}
+    filled, used = {}, set()
+    if NOISE_SIGMA.name in common:
+        if "noise" in given or "noise" in common:
+            raise CliError("give the noise once: noise (the norm ‖ε‖) or noise_sigma (the per-entry σ), not both")
+        if "noise" in declared:
+            m = given.get("m", common.get("m"))
+            if m is None:
+                raise CliError("noise_sigma needs m, the number of measurements: ‖ε‖ ≤ σ(√m + √(2 ln 100)) with "
+                               "probability ≥ 0.99")
+            sigma, used = common[NOISE_SIGMA.name], {NOISE_SIGMA.name, "m"}
+            filled["noise"] = Input(noise_from_sigma(sigma, m), "noise model",
+                                    f"‖ε‖ ≤ σ(√m + √(2 ln 100)), σ = {sigma:g}, m = {m:g}, probability ≥ 0.99")
+    notes = [f"{name} = {value:g} ignored: {result.id} does not depend on it ({COMMON[name].meaning})"
+             for name, value in common.items() if name not in used]
+    if filled:
+        notes.append(f"noise = {filled['noise'].value:g} from noise_sigma: for ε with m independent N(0, σ²) "
+                     "entries, ‖ε‖ ≤ σ(√m + √(2 ln 100)) with probability ≥ 0.99, so the verdict holds with that "
+                     "probability")
+    return filled, notes
 
 
 def activation_inputs(result: Result, activation: str | None, given: dict) -> tuple[dict[str, Input], dict | None]:
@@ -155,15 +212,18 @@ def default_inputs(result: Result, known: Iterable[str]) -> dict[str, Input]:
             if s.default is not None and s.name not in known and s.name not in defined}
 
 
-def collect_inputs(result: Result, pairs: Iterable[str]) -> tuple[dict[str, Input], dict | None]:
-    """Given values, then activation constants, then defaults; checked against `DOMAIN_CHECKS`."""
-    given, activation = parse_pairs(result, pairs)
+def collect_inputs(result: Result, pairs: Iterable[str]) -> tuple[dict[str, Input], dict | None, list[str]]:
+    """Given values, then the noise model, activation constants, defaults; checked against `DOMAIN_CHECKS`.
+    Returns (inputs, activation constants or None, notes on the `COMMON` names)."""
+    given, activation, common = parse_pairs(result, pairs)
     inputs = {name: Input(value, "given") for name, value in given.items()}
+    from_noise, notes = noise_inputs(result, given, common)
+    inputs.update(from_noise)
     from_activation, constants = activation_inputs(result, activation, given)
     inputs.update(from_activation)
     inputs.update(default_inputs(result, inputs))
     check_domains(result, {name: item.value for name, item in inputs.items()})
-    return _in_symbol_order(result, inputs), constants
+    return _in_symbol_order(result, inputs), constants, notes
 
 
 def _in_symbol_order(result: Result, inputs: dict[str, Input]) -> dict[str, Input]:

@@ -188,12 +188,15 @@ class BoundReport:
         return self.evaluation.all_hold
 
     def assumed(self) -> list[dict]:
-        """The record's `assumed_inputs` whose value was given or defaulted (not derived): the verdict holds only
-        provided that each assertion is true."""
+        """The record's `assumed_inputs` whose value was given or defaulted (not derived), and a noise level from
+        the noise model (true with probability ≥ 0.99): the verdict holds only provided that each assertion is
+        true."""
         inputs = self.all_inputs()
-        return [{"name": name, "value": None, "source": inputs[name].source, "assertion": assertion}
-                for name, assertion in self.result.assumed_inputs
-                if name in inputs and inputs[name].source in ("given", "default")]
+        assumed = [{"name": name, "value": None, "source": inputs[name].source, "assertion": assertion}
+                   for name, assertion in self.result.assumed_inputs
+                   if name in inputs and inputs[name].source in ("given", "default")]
+        return assumed + [{"name": name, "value": None, "source": item.source, "assertion": item.detail}
+                          for name, item in inputs.items() if item.source == "noise model"]
 
     def verdict(self) -> str:
         """"holds", "holds provided that: …" (assumed inputs), "does not hold" or "unknown"."""
@@ -228,7 +231,8 @@ def _verdict_payload(v) -> dict:
 def bound_payload(report: BoundReport) -> dict:
     """`ipverify bound --json`: one strict-JSON object (documented in the README).
 
-    Keys: id, title, provenance; inputs {name: {value, source}} (source: given | default | activation | derived);
+    Keys: id, title, provenance; inputs {name: {value, source}} (source: given | noise model | activation | default
+    | derived);
     activation (null or {name, is_c2, filled, C_phi, C_phi_prime, B, C, sup_dphi, lip_dphi}); hypotheses
     [{name, meaning, relation, lhs, rhs, holds (null: unknown), margin, relative_margin}]; all_hypotheses_hold
     (Kleene: false when one evaluated hypothesis fails, null when none fails but some could not be decided);

@@ -347,7 +347,7 @@ def cmd_certify(args) -> int:
 def cmd_symbols(args) -> int:
     from verify.glossary import glossary_markdown, glossary_text
 
-    print(glossary_markdown() if args.markdown else glossary_text())
+    print(glossary_markdown() if args.markdown else glossary_text(), end="" if args.markdown else "\n")
     return 0
 
 

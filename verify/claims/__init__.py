@@ -36,7 +36,14 @@ def select(only: list[str] | None) -> tuple[Claim, ...]:
     chosen = tuple(c for c in claims if c.id.upper() in wanted or c.result_id.upper() in wanted)
     unknown = wanted - {c.id.upper() for c in chosen} - {c.result_id.upper() for c in chosen}
     if unknown:
-        raise KeyError(f"unknown claim or result id(s) {sorted(unknown)}; known: "
+        import difflib
+
+        known = sorted({c.result_id.upper() for c in claims} | {c.id.upper() for c in claims})
+        spelled = {name.upper(): name for c in claims for name in (c.id, c.result_id)}
+        hints = [f"{u!r} → {spelled[close[0]]!r}" for u in sorted(unknown)
+                 if (close := difflib.get_close_matches(u, known, n=1, cutoff=0.6))]
+        hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
+        raise KeyError(f"unknown claim or result id(s) {sorted(unknown)}{hint}; known: "
                        f"{', '.join(sorted({c.result_id for c in claims}))} and claim ids such as {claims[0].id}")
     return chosen
 
