@@ -24,6 +24,8 @@ def _cli_error(message: str) -> Exception:
 
 def add_certify_parser(sub) -> None:
     """Register `certify` on the subparsers `sub` of the top-level parser."""
+    from verify.cli import seed_argument  # the one seed rule of the command line
+
     p = sub.add_parser("certify", allow_abbrev=False,
                        help="certify an operator, an observation and a two-layer DIP; answer step, width, stopping")
     p.add_argument("--operator", required=True, metavar="SPEC",
@@ -32,7 +34,7 @@ def add_certify_parser(sub) -> None:
     p.add_argument("--width", type=_positive_int, required=True, metavar="K", help="hidden width k")
     p.add_argument("--input-dim", type=_positive_int, required=True, metavar="D", help="input dimension d")
     p.add_argument("--activation", default="tanh", help="tanh | sigmoid | softplus | elu (default: tanh)")
-    p.add_argument("--seed", type=_seed, default=0, help="seed of θ₀ (and of a planted y), default 0")
+    p.add_argument("--seed", type=seed_argument, default=0, help="seed of θ₀ (and of a planted y), default 0")
     p.add_argument("--init", metavar="PARAMS.npz", help="W (k×d), V (n×k), u (d) instead of drawing θ₀ from --seed")
     noise = p.add_mutually_exclusive_group()
     noise.add_argument("--noise-norm", type=_positive_float, metavar="E", help="a bound on ‖ε‖")
@@ -171,14 +173,4 @@ def _positive_float(text: str) -> float:
         value = math.nan
     if not (math.isfinite(value) and value > 0):
         raise _argument_error(f"expected a finite positive number, got {text!r}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value < 2**63:
-        raise _argument_error(f"seed must be an integer from 0 to 2**63 - 1, got {text!r}")
     return value

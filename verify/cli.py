@@ -52,7 +52,8 @@ class _Parser(argparse.ArgumentParser):
         raise _cli_error(f"{self.prog.removeprefix(PROG + ' ')}: {message}" if self.prog != PROG else message)
 
 
-def _seed(text: str) -> int:
+def seed_argument(text: str) -> int:
+    """A `--seed` value: an integer from 0 to 2**63 − 1 (what the claims' generators accept)."""
     try:
         value = int(text)
     except ValueError:
@@ -115,7 +116,7 @@ def _add_verify_parser(sub) -> None:
     p.add_argument("--only", nargs="+", metavar="ID", help="run only these claims/results")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--out", default="verify-out", help="report folder (default: verify-out)")
-    p.add_argument("--seed", type=_seed, default=0, help="base seed, 0 to 2**63 - 1 (default: 0)")
+    p.add_argument("--seed", type=seed_argument, default=0, help="base seed, 0 to 2**63 - 1 (default: 0)")
     p.add_argument("--threads", type=_threads, default=None, metavar="N",
                    help="intra-op threads of torch (default: $OMP_NUM_THREADS if set, else 1)")
     p.add_argument("--resume", action="store_true", help="reuse the results already under --out")
