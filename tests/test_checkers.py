@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import zlib
 
 import numpy as np
 import pytest
@@ -91,6 +92,11 @@ def test_missing_inputs_are_listed_not_guessed():
 # ---------------------------------------------------------------------------------------------- fused numpy path
 
 
+# Below the smallest normal float64 the relative precision is gone: two orders of the same product may differ there
+# by a whole percent, so values that small count as equal.
+_SUBNORMAL = np.finfo(np.float64).tiny
+
+
 def _assert_same_evaluation(fused, reference, where: str) -> None:
     """The fused evaluation says what the per-expression one says: same derived names, missing inputs, hypotheses
     and conclusions; values equal up to the rounding of reordered sums and products; the same verdicts wherever a
@@ -101,12 +107,12 @@ def _assert_same_evaluation(fused, reference, where: str) -> None:
     all_clear = True
     for kind in ("derived", "conclusions"):
         for name, value in getattr(reference, kind).items():
-            np.testing.assert_allclose(getattr(fused, kind)[name], value, rtol=1e-12, atol=0, equal_nan=True,
+            np.testing.assert_allclose(getattr(fused, kind)[name], value, rtol=1e-12, atol=_SUBNORMAL, equal_nan=True,
                                        err_msg=f"{where}: {name}")
     for a, b in zip(fused.hypotheses, reference.hypotheses, strict=True):
         assert a.name == b.name, where
         for side in ("lhs", "rhs", "margin"):
-            np.testing.assert_allclose(getattr(a, side), getattr(b, side), rtol=1e-12, atol=0, equal_nan=True,
+            np.testing.assert_allclose(getattr(a, side), getattr(b, side), rtol=1e-12, atol=_SUBNORMAL, equal_nan=True,
                                        err_msg=f"{where}: {a.name}.{side}")
         clear = np.abs(np.asarray(b.relative_margin, float)) > 1e-9
         np.testing.assert_array_equal(np.broadcast_to(a.holds, clear.shape)[clear],
@@ -131,7 +137,7 @@ def _points(result, rng: np.random.Generator, count: int):
 
 @pytest.mark.parametrize("result", theory.results(), ids=lambda r: r.id)
 def test_fused_checker_agrees_with_the_per_expression_one(result):
-    rng = np.random.default_rng(abs(hash(result.id)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(result.id.encode()))
     fused, reference = Checker(result), Checker(result, fused=False)
     assert fused.fused and not reference.fused
     for values in _points(result, rng, 6):
