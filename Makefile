@@ -24,7 +24,7 @@ test: install
 	IPVERIFY_PROFILE=$(IPVERIFY_PROFILE) $(PY) -m pytest -q
 
 verify: install
-	$(PY) -m verify verify --profile $(PROFILE) --device $(DEVICE) --out $(OUT)$(if $(THREADS), --threads $(THREADS))$(if $(JOBS), --jobs $(JOBS))
+	$(PY) -m ipverify verify --profile $(PROFILE) --device $(DEVICE) --out $(OUT)$(if $(THREADS), --threads $(THREADS))$(if $(JOBS), --jobs $(JOBS))
 
 bench: install
 	$(PY) -m benchmarks.bench --device $(DEVICE)

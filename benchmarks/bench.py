@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import theory
+from ipverify import theory
 from benchmarks._timing import pairs, print_table, row, timed
 from benchmarks.engine import (
     bench_float32_path,
@@ -53,9 +53,9 @@ from benchmarks.engine import (
     print_scaling,
 )
 from benchmarks.scaling_out import JOBS_CLAIMS, JOBS_CLAIMS_TINY, bench_jobs, bench_startup, print_jobs, print_startup
-from numerics import _kernel
-from numerics._device import resolve_device
-from numerics.checkers import checker
+from ipverify.numerics import _kernel
+from ipverify.numerics._device import resolve_device
+from ipverify.numerics.checkers import checker
 
 
 def _sample_values(result, points: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -162,7 +162,7 @@ def bench_checker(result_id: str, repeats: int, points: int, sympy_points: int =
 
 def _modes_problem(n: int, batch: int, seed: int = 0):
     """Sparse-spike deblurring with a forward–backward ℓ1 layer (`numerics.gradient_modes`)."""
-    from numerics.gradient_modes import deblurring_problem, hypergradient
+    from ipverify.numerics.gradient_modes import deblurring_problem, hypergradient
 
     problem = deblurring_problem(n=n, train=batch, val=2, seed=seed)
     op = problem.train_operator()
@@ -172,7 +172,7 @@ def _modes_problem(n: int, batch: int, seed: int = 0):
         return hypergradient(mode, op, problem.theta0, loss_fn, op.x_init(), K=K, T_blocks=T_blocks,
                              solver=solver, tol=tol).grad
 
-    return run, "numerics.gradient_modes (deblurring_problem, ForwardBackward ℓ1)"
+    return run, "ipverify.numerics.gradient_modes (deblurring_problem, ForwardBackward ℓ1)"
 
 
 def bench_gradient_modes(n: int, repeats: int, batch: int = 8, K: int = 10, T_blocks: int = 5,

@@ -12,10 +12,10 @@ import numpy as np
 import torch
 
 from benchmarks._timing import fmt_s, pairs, row, timed
-from numerics import _kernel, trainers
-from numerics.activations import get_activation
-from numerics.tolerance import SWEEP_FLOAT32, above, below
-from numerics.two_layer import (
+from ipverify.numerics import _kernel, trainers
+from ipverify.numerics.activations import get_activation
+from ipverify.numerics.tolerance import SWEEP_FLOAT32, above, below
+from ipverify.numerics.two_layer import (
     TwoLayerParams,
     init_two_layer,
     jacobian_norm,

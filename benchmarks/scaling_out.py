@@ -53,7 +53,7 @@ def bench_jobs(claims: list[str], repeats: int, jobs: int = 2, profile: str = "q
             outs = {}
             for label, count, times in (("serial", 1, t_serial), ("pool", jobs, t_pool)):
                 outs[label] = Path(tmp) / f"{label}-{i}"
-                times.append(_wall([sys.executable, "-m", "verify", "verify", "--profile", profile, "--device", "cpu",
+                times.append(_wall([sys.executable, "-m", "ipverify", "verify", "--profile", profile, "--device", "cpu",
                                     "--threads", "1", "--jobs", str(count), "--out", str(outs[label]),
                                     "--only", *claims]))
             serial = _records(outs["serial"])
@@ -73,7 +73,7 @@ def bench_startup(repeats: int) -> list[dict]:
         t_bare, t_cmd = [], []
         for _ in range(repeats):
             t_bare.append(_wall([sys.executable, "-c", "pass"]))
-            t_cmd.append(_wall([sys.executable, "-m", "verify", *argv]))
+            t_cmd.append(_wall([sys.executable, "-m", "ipverify", *argv]))
         over = [c / b for b, c in zip(t_bare, t_cmd, strict=True)]
         r = row("startup", f"ipverify {' '.join(argv)}", t_bare, t_cmd, command=argv,
                 overhead_s=statistics.median(c - b for b, c in zip(t_bare, t_cmd, strict=True)),

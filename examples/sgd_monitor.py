@@ -14,9 +14,9 @@ import math
 
 import torch
 
-from numerics.certify import build_problem, problem_constants
-from numerics.operators import LinearOperator
-from verify.monitor import Monitor
+from ipverify.numerics.certify import build_problem, problem_constants
+from ipverify.numerics.operators import LinearOperator
+from ipverify.verify.monitor import Monitor
 
 
 def main(argv=None):

@@ -58,7 +58,7 @@ def torchdeq_sradius(W, Ux, theta) -> float:
 
 def evaluate(result_id: str, **values):
     """The BoundReport of `ipverify bound` at these values (floats passed as repr, exactly)."""
-    from verify.cli import evaluate_bound
+    from ipverify.verify.cli import evaluate_bound
 
     return evaluate_bound(result_id, [f"{k}={float(v)!r}" for k, v in values.items()])
 

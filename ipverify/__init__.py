@@ -21,11 +21,11 @@ __version__ = "0.2.0"
 
 def __getattr__(name: str):
     if name == "CheckResult":
-        from verify.result import CheckResult
+        from ipverify.verify.result import CheckResult
 
         return CheckResult
     if name == "certify":
-        from verify.certify import certify
+        from ipverify.verify.certify import certify
 
         return certify
     if name in __all__:

@@ -3,7 +3,7 @@
 import sys
 
 try:
-    from verify.cli import main
+    from ipverify.verify.cli import main
 except KeyboardInterrupt:
     print("ipverify: interrupted", file=sys.stderr)
     raise SystemExit(130) from None

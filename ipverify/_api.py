@@ -10,21 +10,21 @@ from pathlib import Path
 
 def results():
     """Every encoded result, in the papers' order."""
-    from theory import results as _results
+    from ipverify.theory import results as _results
 
     return _results()
 
 
 def get(result_id: str):
     """The result with this id (case-insensitive); KeyError names the known ids."""
-    from theory import get as _get
+    from ipverify.theory import get as _get
 
     return _get(result_id)
 
 
 def checker(result_id: str, backend: str = "numpy"):
     """The compiled checker of a result: `checker("GD-1").evaluate({"gamma": 0.4, "L": 2.0})`."""
-    from numerics.checkers import checker as _checker
+    from ipverify.numerics.checkers import checker as _checker
 
     return _checker(get(result_id).id, backend)
 
@@ -45,9 +45,9 @@ def bound(result_id: str, **values) -> dict:
     Inputs are validated, activation constants (`activation="tanh"`) and defaults filled in, and the answer is the
     same strict-JSON object the command prints. Bad input raises `ValueError` with the command's one-line message.
     """
-    from verify._inputs import CliError
-    from verify._render import bound_payload, dumps
-    from verify.cli import evaluate_bound
+    from ipverify.verify._inputs import CliError
+    from ipverify.verify._render import bound_payload, dumps
+    from ipverify.verify.cli import evaluate_bound
 
     try:
         report = evaluate_bound(result_id, [_pair(name, value) for name, value in values.items()])
@@ -60,6 +60,6 @@ def run_claims(only: list[str] | None = None, profile: str = "quick", out: str |
                device: str = "cpu", resume: bool = False):
     """Run the numeric claims (all, or those whose claim or result id is in `only`) and write the report under
     `out`; returns the list of `CheckResult`."""
-    from verify.runner import run_claims as _run
+    from ipverify.verify.runner import run_claims as _run
 
     return _run(profile=profile, only=only, device=device, out=Path(out), seed=seed, resume=resume)

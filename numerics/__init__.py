@@ -6,15 +6,15 @@ Imports `theory` (records only), never `verify`.
 import importlib
 
 _EXPORTS = {
-    "numerics._device": ("DEFAULT_DTYPE", "resolve_device", "resolve_dtype"),
-    "numerics.activations": ("ACTIVATIONS", "activation_constants", "get_activation"),
-    "numerics.checkers": ("Checker", "Evaluation", "HypothesisVerdict", "checker"),
-    "numerics.experiments": ("DescentRun", "descent_run"),
-    "numerics.instances": ("DIPInstance", "InstanceSpec", "build_instance"),
-    "numerics.operators": ("LinearOperator",),
-    "numerics.tolerance": ("above", "below", "tolerance"),
-    "numerics.trainers": ("Trajectory", "gradient_descent", "gradient_flow", "gradient_flow_reference"),
-    "numerics.two_layer": ("TwoLayerDIP", "TwoLayerParams", "init_two_layer", "sigma_min_closed_form"),
+    "ipverify.numerics._device": ("DEFAULT_DTYPE", "resolve_device", "resolve_dtype"),
+    "ipverify.numerics.activations": ("ACTIVATIONS", "activation_constants", "get_activation"),
+    "ipverify.numerics.checkers": ("Checker", "Evaluation", "HypothesisVerdict", "checker"),
+    "ipverify.numerics.experiments": ("DescentRun", "descent_run"),
+    "ipverify.numerics.instances": ("DIPInstance", "InstanceSpec", "build_instance"),
+    "ipverify.numerics.operators": ("LinearOperator",),
+    "ipverify.numerics.tolerance": ("above", "below", "tolerance"),
+    "ipverify.numerics.trainers": ("Trajectory", "gradient_descent", "gradient_flow", "gradient_flow_reference"),
+    "ipverify.numerics.two_layer": ("TwoLayerDIP", "TwoLayerParams", "init_two_layer", "sigma_min_closed_form"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from numerics.activations import activation_constants, get_activation
-from numerics.instances import _planted_direction, component_outside_range
-from numerics.operators import LinearOperator
-from numerics.two_layer import (
+from ipverify.numerics.activations import activation_constants, get_activation
+from ipverify.numerics.instances import _planted_direction, component_outside_range
+from ipverify.numerics.operators import LinearOperator
+from ipverify.numerics.two_layer import (
     TwoLayerDIP,
     TwoLayerParams,
     apply_A,
@@ -41,7 +41,7 @@ from numerics.two_layer import (
     smoothness_bound,
     sup_jacobian_norm_bound,
 )
-from theory.gradient_flow import RADIUS_SLACK
+from ipverify.theory.gradient_flow import RADIUS_SLACK
 
 EXACT_SVD = "exact SVD"
 LANCZOS = "Lanczos (scipy ARPACK)"

@@ -25,7 +25,7 @@ import numpy as np
 import sympy as sp
 from sympy.printing.lambdarepr import LambdaPrinter
 
-from theory import Result
+from ipverify.theory import Result
 
 BACKENDS = ("numpy", "torch")
 
@@ -477,6 +477,6 @@ def _to_lib(x, lib):
 @functools.cache
 def checker(result_id: str, backend: str = "numpy") -> Checker:
     """The cached checker of a catalogue result (numpy: fused, one call per point)."""
-    from theory import get
+    from ipverify.theory import get
 
     return Checker(get(result_id), backend)

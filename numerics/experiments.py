@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import torch
 
-from numerics.instances import DIPInstance, InstanceSpec, build_instance
-from numerics.trainers import Trajectory, gradient_descent
-from numerics.two_layer import jacobian_norm, smoothness_estimate
+from ipverify.numerics.instances import DIPInstance, InstanceSpec, build_instance
+from ipverify.numerics.trainers import Trajectory, gradient_descent
+from ipverify.numerics.two_layer import jacobian_norm, smoothness_estimate
 
 
 @dataclass(frozen=True)

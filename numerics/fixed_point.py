@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from numerics.checkers import checker
+from ipverify.numerics.checkers import checker
 
 DTYPE = torch.float64
 SECH2_SLOPE = 4 / (3 * math.sqrt(3))

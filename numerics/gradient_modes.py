@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from numerics.fixed_point import DTYPE, fixed_point, jacobian_theta, jacobian_x, newton_polish
+from ipverify.numerics.fixed_point import DTYPE, fixed_point, jacobian_theta, jacobian_x, newton_polish
 
 MODES = ("ift", "jfb", "grad=K", "unrolled", "restarted")
 
@@ -229,7 +229,7 @@ def unrolled_jacobian(op, theta: torch.Tensor, x_start: torch.Tensor, K: int) ->
 
 def partial_theta_norm(op, theta: torch.Tensor, x: torch.Tensor, K: int = 1) -> float:
     """‖∂_θΦ_K(x)‖₂ (the ‖B‖ of JFB-1 for Φ = T^K; K = 1 is one layer), from the dense (b·n × p) Jacobian."""
-    from numerics.fixed_point import spectral_norm
+    from ipverify.numerics.fixed_point import spectral_norm
 
     return spectral_norm(unrolled_jacobian(op, theta, x, K))
 
@@ -270,13 +270,13 @@ class EquilibriumCase:
     @property
     def rho_local(self) -> float:
         """‖∂_xT(x*)‖₂ of the stacked system (the smallest ρ JFB-1 accepts at this equilibrium)."""
-        from numerics.fixed_point import stacked_norm_x
+        from ipverify.numerics.fixed_point import stacked_norm_x
 
         return stacked_norm_x(self.A)
 
     @property
     def B_norm(self) -> float:
-        from numerics.fixed_point import spectral_norm
+        from ipverify.numerics.fixed_point import spectral_norm
 
         return spectral_norm(self.B)
 
@@ -465,7 +465,7 @@ def deblurring_problem(n: int = 32, train: int = 16, val: int = 16, noise: float
                        density: float = 0.15, support_fraction: float = 1.0,
                        weight_groups: int | None = None) -> BilevelProblem:
     """Sparse spike 1-D deblurring with a circular Gaussian blur (σ = `blur_sigma`, injective for σ ≲ 1 at n = 32)."""
-    from numerics.operators import blur_1d
+    from ipverify.numerics.operators import blur_1d
 
     matrix = blur_1d(n, blur_sigma).matrix.to(DTYPE)
     return _problem("deblurring", matrix, n, train, val, noise, seed, prior, tau, lam, density, support_fraction,
@@ -474,7 +474,7 @@ def deblurring_problem(n: int = 32, train: int = 16, val: int = 16, noise: float
 
 def _problem(name, matrix, n, train, val, noise, seed, prior, tau, lam, density, support_fraction,
              weight_groups) -> BilevelProblem:
-    from numerics.fixed_point import ForwardBackward, make_prior, observe, sparse_signals
+    from ipverify.numerics.fixed_point import ForwardBackward, make_prior, observe, sparse_signals
 
     gen = torch.Generator().manual_seed(seed)
     support = torch.arange(n) < max(1, round(support_fraction * n))

@@ -40,9 +40,9 @@ import torch
 from scipy.integrate import solve_ivp
 from torch import Tensor
 
-from numerics.checkers import compile_expr
-from numerics.trainers import DIVERGENCE_LOSS, per_network_values
-from numerics.two_layer import (
+from ipverify.numerics.checkers import compile_expr
+from ipverify.numerics.trainers import DIVERGENCE_LOSS, per_network_values
+from ipverify.numerics.two_layer import (
     GradientEval,
     Scalar,
     TwoLayerParams,
@@ -57,7 +57,7 @@ from numerics.two_layer import (
 )
 
 if TYPE_CHECKING:
-    from numerics.activations import Activation
+    from ipverify.numerics.activations import Activation
 
 DIN_STEP_FACTOR = 0.25
 """Default DIN step h = min(DIN_STEP_FACTOR / max_b(α + βL̂ + √L̂), DIN_OSCILLATION_FACTOR / max_b √L̂)."""
@@ -96,7 +96,7 @@ def _where(mask: Tensor, a: TwoLayerParams, b: TwoLayerParams) -> TwoLayerParams
 def encoded(result_id: str, name: str, **values) -> Tensor:
     """The conclusion `name` of the catalogue record `result_id` at `values` (torch), e.g. IGAHD-SC's coefficients
     (IN-B3) or ψ₀ (IN-1): the algorithms take their constants from the encoded results, not from retyped formulas."""
-    from theory import get
+    from ipverify.theory import get
 
     expr = next(q.expr for q in get(result_id).conclusions if q.name == name)
     names, fn = compile_expr(expr, "torch")

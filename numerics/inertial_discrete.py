@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
-from numerics.inertial import (
+from ipverify.numerics.inertial import (
     _axpy,
     _evaluate_and_record,
     _healthy,
@@ -37,11 +37,11 @@ from numerics.inertial import (
     _where,
     encoded,
 )
-from numerics.trainers import Trajectory, per_network_values
-from numerics.two_layer import GradientEval, Scalar, TwoLayerParams, objective_and_gradient, sigma_min_closed_form
+from ipverify.numerics.trainers import Trajectory, per_network_values
+from ipverify.numerics.two_layer import GradientEval, Scalar, TwoLayerParams, objective_and_gradient, sigma_min_closed_form
 
 if TYPE_CHECKING:
-    from numerics.activations import Activation
+    from ipverify.numerics.activations import Activation
 
 
 class _Recorder:

@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from numerics.activations import get_activation
-from numerics.operators import LinearOperator
-from numerics.two_layer import (
+from ipverify.numerics.activations import get_activation
+from ipverify.numerics.operators import LinearOperator
+from ipverify.numerics.two_layer import (
     TwoLayerDIP,
     TwoLayerParams,
     apply_A,
@@ -33,7 +33,7 @@ from numerics.two_layer import (
     smoothness_bound,
     sup_jacobian_norm_bound,
 )
-from theory.gradient_flow import RADIUS_SLACK
+from ipverify.theory.gradient_flow import RADIUS_SLACK
 
 
 @dataclass(frozen=True)

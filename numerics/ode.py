@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from numerics.inertial import din_reference
-from numerics.instances import DIPInstance
-from numerics.trainers import gradient_flow_reference
-from numerics.two_layer import TwoLayerParams, objective_and_gradient, sigma_min_closed_form, unflatten
+from ipverify.numerics.inertial import din_reference
+from ipverify.numerics.instances import DIPInstance
+from ipverify.numerics.trainers import gradient_flow_reference
+from ipverify.numerics.two_layer import TwoLayerParams, objective_and_gradient, sigma_min_closed_form, unflatten
 
 RTOL, ATOL = 1e-10, 1e-12
 """solve_ivp tolerances: the solution is accurate to ~1e-9 relative, far below every bound's tolerance policy."""

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from numerics._device import DEFAULT_DTYPE, resolve_device, resolve_dtype
+from ipverify.numerics._device import DEFAULT_DTYPE, resolve_device, resolve_dtype
 
 _BOUNDARIES = ("circular", "zero")
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 
-from numerics.checkers import checker
+from ipverify.numerics.checkers import checker
 
 SOLVER = "CLARABEL"
 """Interior-point solver behind cvxpy (SCS, PEPit's default fallback, returned values off by ~1e-4)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from numerics.inertial import encoded
+from ipverify.numerics.inertial import encoded
 
 
 @dataclass(frozen=True)

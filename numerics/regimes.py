@@ -21,11 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from numerics.checkers import checker
-from numerics.experiments import DescentRun
-from numerics.instances import DIPInstance, InstanceSpec, build_instance, component_outside_range
-from numerics.trainers import gradient_descent
-from numerics.two_layer import (
+from ipverify.numerics.checkers import checker
+from ipverify.numerics.experiments import DescentRun
+from ipverify.numerics.instances import DIPInstance, InstanceSpec, build_instance, component_outside_range
+from ipverify.numerics.trainers import gradient_descent
+from ipverify.numerics.two_layer import (
     TwoLayerParams,
     apply_A,
     forward,

@@ -31,8 +31,8 @@ import torch
 from scipy.integrate import solve_ivp
 from torch import Tensor
 
-from numerics import _kernel
-from numerics.two_layer import (
+from ipverify.numerics import _kernel
+from ipverify.numerics.two_layer import (
     Scalar,
     TwoLayerParams,
     flatten,
@@ -49,7 +49,7 @@ from numerics.two_layer import (
 )
 
 if TYPE_CHECKING:
-    from numerics.activations import Activation
+    from ipverify.numerics.activations import Activation
 
 DIVERGENCE_LOSS = 1e30
 """A loss above this value (or a non-finite loss or parameter) marks a network as diverged."""
@@ -137,7 +137,7 @@ def _max_abs(t: Tensor) -> Tensor:
 def _dphi_from_phi(act: Activation):
     """φ′ as a function of a = φ(z) where that is exactly how the registered φ′ computes it (tanh: 1 − a²,
     sigmoid: a(1 − a)), which saves one transcendental per entry; None otherwise."""
-    from numerics.activations import ACTIVATIONS
+    from ipverify.numerics.activations import ACTIVATIONS
 
     if ACTIVATIONS.get(act.name) is not act:
         return None
@@ -292,7 +292,7 @@ def _kernel_applies(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, ac
         return False
     if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
         return False
-    from numerics.activations import ACTIVATIONS
+    from ipverify.numerics.activations import ACTIVATIONS
 
     if act.name not in _kernel.KERNEL_ACTIVATIONS or ACTIVATIONS.get(act.name) is not act:
         return False

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 if TYPE_CHECKING:
-    from numerics.activations import Activation
+    from ipverify.numerics.activations import Activation
 
 Scalar = float | Tensor
 """A float, or a (b,) tensor giving one value per network."""

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special, stats
 
-from numerics.activations import (
+from ipverify.numerics.activations import (
     ACTIVATIONS,
     Activation,
     activation_constants,

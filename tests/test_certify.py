@@ -15,11 +15,11 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from numerics.certify import build_problem, parse_operator_spec
-from numerics.two_layer import sigma_min_autograd
-from verify._inputs import CliError
-from verify.certify import certify
-from verify.certify_cli import add_certify_parser, cmd_certify
+from ipverify.numerics.certify import build_problem, parse_operator_spec
+from ipverify.numerics.two_layer import sigma_min_autograd
+from ipverify.verify._inputs import CliError
+from ipverify.verify.certify import certify
+from ipverify.verify.certify_cli import add_certify_parser, cmd_certify
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -99,8 +99,8 @@ def test_blur_story_text_says_no_guarantee_first(blur_story):
 
 
 def test_results_are_the_bound_json_objects(blur_story):
-    from verify._render import bound_payload
-    from verify.cli import evaluate_bound
+    from ipverify.verify._render import bound_payload
+    from ipverify.verify.cli import evaluate_bound
 
     gd1 = blur_story["payload"]["results"]["GD-1"]
     values = {name: item["value"] for name, item in gd1["inputs"].items() if item["source"] != "derived"}
@@ -220,7 +220,7 @@ def test_bad_files_are_one_line_errors(tmp_path, monkeypatch):
         with pytest.raises(CliError, match=message):
             run_cli([*BASE, "--observation", path])
     big = _save(tmp_path / "big.npy", np.ones(8))
-    monkeypatch.setattr("verify.certify_cli.MAX_FILE_BYTES", 64)
+    monkeypatch.setattr("ipverify.verify.certify_cli.MAX_FILE_BYTES", 64)
     with pytest.raises(CliError, match="byte limit"):
         run_cli([*BASE, "--observation", big])
 
@@ -282,7 +282,7 @@ def test_fuzzed_init_files_give_success_or_one_cli_error(tmp_path, w, v, u):
 
 
 def test_wired_into_the_cli_parser_bad_options_are_cli_errors():
-    from verify.cli import _Parser
+    from ipverify.verify.cli import _Parser
 
     parser = _Parser(prog="ipverify")
     add_certify_parser(parser.add_subparsers(dest="command"))

@@ -11,8 +11,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-import theory
-from numerics.checkers import Checker, checker
+from ipverify import theory
+from ipverify.numerics.checkers import Checker, checker
 
 
 def _value_for(sym, rng: np.random.Generator):
@@ -160,8 +160,7 @@ def test_the_comparison_catches_a_changed_conclusion():
 
 
 def test_one_call_per_point_and_nothing_compiled_per_expression(monkeypatch):
-    import numerics.checkers as checkers
-
+    import ipverify.numerics.checkers as checkers
     def no_per_expression(*args, **kwargs):
         raise AssertionError("the fused path compiled an expression on its own")
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-import theory
-from verify.claims import Context, all_claims, select
-from verify.runner import claim_path, run_claims
+from ipverify import theory
+from ipverify.verify.claims import Context, all_claims, select
+from ipverify.verify.runner import claim_path, run_claims
 
 CLAIMS = all_claims()
 
@@ -55,14 +55,13 @@ def test_runner_writes_report_and_resumes(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("a finished claim was run again")
 
-    monkeypatch.setattr("verify.runner._run_one", fail)
+    monkeypatch.setattr("ipverify.verify.runner._run_one", fail)
     again = run_claims("quick", chosen, "cpu", tmp_path, seed=3, resume=True)
     assert [r.verdict for r in again] == [r.verdict for r in results]
 
 
 def test_an_interrupted_run_keeps_finished_claims(tmp_path, monkeypatch):
-    import verify.runner as runner
-
+    import ipverify.verify.runner as runner
     real = runner._run_one
     calls = []
 
@@ -81,15 +80,15 @@ def test_an_interrupted_run_keeps_finished_claims(tmp_path, monkeypatch):
 
 
 def test_a_crashing_claim_is_an_error_verdict_not_a_pass(tmp_path, monkeypatch):
-    import verify.runner as runner
-    from verify.claims._base import Claim
+    import ipverify.verify.runner as runner
+    from ipverify.verify.claims._base import Claim
 
     def boom(ctx):
         raise RuntimeError("boom")
 
     broken = Claim("GD-1/symbolic", "GD-1", "broken", "symbolic", boom)
     monkeypatch.setattr(runner, "select", lambda only: (broken,))
-    monkeypatch.setattr("verify.claims.all_claims", lambda: (broken,))  # executors look claims up by id
+    monkeypatch.setattr("ipverify.verify.claims.all_claims", lambda: (broken,))  # executors look claims up by id
     (result,) = run_claims("quick", None, "cpu", tmp_path, seed=0)
     assert result.verdict == "error" and result.failed and "boom" in result.details["error"]
 
@@ -98,8 +97,8 @@ def test_search_shrinks_a_violation_to_the_smallest_instance(monkeypatch):
     """A judge that reports a violation exactly when n ≥ 4: the search must find it and shrink it to n = 4."""
     import torch
 
-    from verify.claims import search
-    from verify.claims._dip import judge_descent
+    from ipverify.verify.claims import search
+    from ipverify.verify.claims._dip import judge_descent
 
     def judge_failing_from_n4(run, claim_id):
         j = judge_descent(run, claim_id)
@@ -112,6 +111,6 @@ def test_search_shrinks_a_violation_to_the_smallest_instance(monkeypatch):
     result = search.search("GD-4/search", Context(profile="full", seed=1))
     assert result.verdict == "violated" and result.failed
     assert result.details["counterexample"]["spec"]["n"] == 4
-    assert "python -m verify.claims.search GD-4/search" in result.replay
+    assert "python -m ipverify.claims.search GD-4/search" in result.replay
     spec_json = json.dumps(result.details["counterexample"]["spec"])
     assert search.replay("GD-4/search", spec_json, result.details["counterexample"]["gamma_factor"])

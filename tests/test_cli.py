@@ -21,9 +21,9 @@ from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import theory
-from verify import cli
-from verify.result import CheckResult
+from ipverify import theory
+from ipverify.verify import cli
+from ipverify.verify.result import CheckResult
 
 REPO = Path(__file__).resolve().parents[1]
 IDS = theory.ids()
@@ -266,7 +266,7 @@ def test_error_messages_name_the_allowed_values():
 
 def test_unwritable_out_is_checked_before_running(tmp_path, monkeypatch):
     calls = []
-    monkeypatch.setitem(sys.modules, "verify.runner",
+    monkeypatch.setitem(sys.modules, "ipverify.verify.runner",
                         types.SimpleNamespace(run_claims=lambda **kw: calls.append(kw) or []))
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
@@ -314,7 +314,7 @@ def _fake_runner(monkeypatch, verdicts):
             progress(i + 1, len(results), result)
         return results
 
-    monkeypatch.setitem(sys.modules, "verify.runner", types.SimpleNamespace(run_claims=run_claims))
+    monkeypatch.setitem(sys.modules, "ipverify.verify.runner", types.SimpleNamespace(run_claims=run_claims))
     return calls
 
 
@@ -340,14 +340,14 @@ def test_verify_unknown_only_is_one_line(tmp_path, monkeypatch):
     def run_claims(**kwargs):
         raise KeyError("unknown claim or result id(s) ['NOPE']")
 
-    monkeypatch.setitem(sys.modules, "verify.runner", types.SimpleNamespace(run_claims=run_claims))
+    monkeypatch.setitem(sys.modules, "ipverify.verify.runner", types.SimpleNamespace(run_claims=run_claims))
     code, _, err = run(["verify", "--device", "cpu", "--out", str(tmp_path), "--only", "NOPE"])
     assert_one_line_error(code, err)
     assert "error: unknown claim" in err
 
 
 def test_verify_without_runner_is_one_line(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "verify.runner", None)  # import raises ImportError
+    monkeypatch.setitem(sys.modules, "ipverify.verify.runner", None)  # import raises ImportError
     code, _, err = run(["verify", "--device", "cpu", "--out", str(tmp_path)])
     assert_one_line_error(code, err)
 
@@ -355,10 +355,19 @@ def test_verify_without_runner_is_one_line(tmp_path, monkeypatch):
 # ---------------------------------------------------------------------------------------------- entry point
 
 
-def _subprocess(*args: str) -> subprocess.CompletedProcess:
+def _subprocess(*args: str, cwd=REPO) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-m", "verify", *args], cwd=REPO, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "ipverify", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, encoding="utf-8", timeout=120)
+
+
+def test_files_of_the_user_named_like_the_packages_do_not_shadow_them(tmp_path):
+    """Run from a folder holding verify.py, theory.py and numerics.py that would fail on import."""
+    for name in ("verify", "theory", "numerics"):
+        (tmp_path / f"{name}.py").write_text(f"raise SystemExit('the user\'s {name}.py was imported')\n")
+    proc = _subprocess("list", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "GD-1" in proc.stdout and "JFB-5" in proc.stdout
 
 
 def test_python_dash_m_verify_bound():
@@ -374,7 +383,6 @@ def test_python_dash_m_verify_error():
 
 
 # ---------------------------------------------------------------------------------------------- fuzz
-
 
 
 def _asks_for_help(arg: str) -> bool:

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from test_cli import assert_one_line_error, bound_json, run
 
-import theory
-from verify.claims import select
+from ipverify import theory
+from ipverify.verify.claims import select
 
 REPO = Path(__file__).resolve().parents[1]
 COMMON = ("n", "m", "d", "k", "noise")

@@ -14,10 +14,10 @@ import math
 
 import pytest
 
-from numerics import pep
-from numerics.checkers import checker
-from verify.claims import Context
-from verify.claims.crosscheck import CLAIMS, PEP_ROWS, class_replaced, factor_row, rate_row
+from ipverify.numerics import pep
+from ipverify.numerics.checkers import checker
+from ipverify.verify.claims import Context
+from ipverify.verify.claims.crosscheck import CLAIMS, PEP_ROWS, class_replaced, factor_row, rate_row
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -56,7 +56,7 @@ def test_radius_conditions_are_the_only_hypotheses_left_to_the_function_class():
 
 def _step_hypotheses(result_id):
     """Hypotheses on the step or the dampings: the PEP must certify them, never replace them."""
-    from theory import get
+    from ipverify.theory import get
 
     parameters = {"gamma", "alpha", "beta", "tau_FB", "s_step"}
     return [h for h in get(result_id).hypotheses if {s.name for s in h.relation.free_symbols} <= parameters | {"L"}]
@@ -113,9 +113,9 @@ def test_optimistic_mutants_of_a_tight_record_are_killed():
     same PEP worst cases, and at least the five such mutants are found (pessimistic ones survive a one-sided check)."""
     import numpy as np
 
-    from numerics.checkers import Checker
-    from theory import get
-    from theory._mutation import mutants
+    from ipverify.numerics.checkers import Checker
+    from ipverify.theory import get
+    from ipverify.theory._mutation import mutants
 
     rows, _, _ = PEP_ROWS["IN-B1"]()
     optimistic = killed = 0

@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from numerics.gradient_modes import half_squared_error, hypergradient
-from verify.claims import Context
-from verify.claims.crosscheck import DEQ_AGREEMENT, check_torchdeq, deq_maps, torchdeq_gradient, torchdeq_rows
+from ipverify.numerics.gradient_modes import half_squared_error, hypergradient
+from ipverify.verify.claims import Context
+from ipverify.verify.claims.crosscheck import DEQ_AGREEMENT, check_torchdeq, deq_maps, torchdeq_gradient, torchdeq_rows
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

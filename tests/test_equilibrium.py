@@ -16,8 +16,8 @@ import pytest
 import torch
 from conftest import gen
 
-import theory
-from numerics.fixed_point import (
+from ipverify import theory
+from ipverify.numerics.fixed_point import (
     DTYPE,
     ForwardBackward,
     FrameDenoiser,
@@ -38,7 +38,7 @@ from numerics.fixed_point import (
     sparse_signals,
     spectral_norm,
 )
-from numerics.gradient_modes import (
+from ipverify.numerics.gradient_modes import (
     MODES,
     bilevel_learn,
     deblurring_problem,
@@ -57,8 +57,8 @@ from numerics.gradient_modes import (
     unrolled_gradient,
     unrolled_jacobian,
 )
-from numerics.operators import blur_1d, with_condition_number
-from verify import cli
+from ipverify.numerics.operators import blur_1d, with_condition_number
+from ipverify.verify import cli
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -485,7 +485,7 @@ def test_jfb3_descent_lower_bound_by_hand():
 
 
 def test_every_jfb_result_has_a_numeric_claim():
-    from verify.claims import all_claims
+    from ipverify.verify.claims import all_claims
 
     kinds = {}
     for c in all_claims():

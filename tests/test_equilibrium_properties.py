@@ -19,8 +19,8 @@ from conftest import examples, gen
 from hypothesis import event, given, note, settings, target
 from hypothesis import strategies as st
 
-from numerics.checkers import checker
-from numerics.fixed_point import (
+from ipverify.numerics.checkers import checker
+from ipverify.numerics.fixed_point import (
     DTYPE,
     ForwardBackward,
     FrameDenoiser,
@@ -32,13 +32,13 @@ from numerics.fixed_point import (
     sparse_signals,
     spectral_norm,
 )
-from numerics.gradient_modes import equilibrium_case
-from numerics.operators import blur_1d, inpainting, with_condition_number
-from verify import cli
-from verify.claims._base import Judgement
-from verify.claims.equilibrium import Layer, judge_jfb1, judge_jfb2, judge_jfb3, tanh_layer
-from verify.claims.equilibrium_modes import judge_jfb4, judge_jfb5
-from verify.claims.equilibrium_schemes import judge_damped
+from ipverify.numerics.gradient_modes import equilibrium_case
+from ipverify.numerics.operators import blur_1d, inpainting, with_condition_number
+from ipverify.verify import cli
+from ipverify.verify.claims._base import Judgement
+from ipverify.verify.claims.equilibrium import Layer, judge_jfb1, judge_jfb2, judge_jfb3, tanh_layer
+from ipverify.verify.claims.equilibrium_modes import judge_jfb4, judge_jfb5
+from ipverify.verify.claims.equilibrium_schemes import judge_damped
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

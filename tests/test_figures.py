@@ -10,13 +10,13 @@ import pytest
 from matplotlib.image import AxesImage
 from matplotlib.text import Text
 
-from numerics.instances import InstanceSpec
-from verify import _style, figures
-from verify.claims import reproductions as rep
-from verify.claims import reproductions_equilibrium as req
-from verify.claims import reproductions_inertia as rin
-from verify.claims._base import Context
-from verify.claims.inertia import InertiaBundle
+from ipverify.numerics.instances import InstanceSpec
+from ipverify.verify import _style, figures
+from ipverify.verify.claims import reproductions as rep
+from ipverify.verify.claims import reproductions_equilibrium as req
+from ipverify.verify.claims import reproductions_inertia as rin
+from ipverify.verify.claims._base import Context
+from ipverify.verify.claims.inertia import InertiaBundle
 
 CTX = Context(profile="quick", seed=0)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import theory
-from verify.glossary import glossary_markdown, glossary_text
+from ipverify import theory
+from ipverify.verify.glossary import glossary_markdown, glossary_text
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 import torch
 
-import theory
-from numerics.checkers import checker
-from numerics.inertial import curvature_estimate, din, din_reference, fitted_rate, time_to_reach
-from numerics.inertial_discrete import adaptive_inertial, igahd_sc, initial_psi, inna
-from numerics.instances import InstanceSpec, build_instance
-from numerics.two_layer import TwoLayerParams, flatten, objective_and_gradient, unflatten
+from ipverify import theory
+from ipverify.numerics.checkers import checker
+from ipverify.numerics.inertial import curvature_estimate, din, din_reference, fitted_rate, time_to_reach
+from ipverify.numerics.inertial_discrete import adaptive_inertial, igahd_sc, initial_psi, inna
+from ipverify.numerics.instances import InstanceSpec, build_instance
+from ipverify.numerics.two_layer import TwoLayerParams, flatten, objective_and_gradient, unflatten
 
 IN_IDS = [f"IN-{i}" for i in range(1, 10)] + [f"IN-B{i}" for i in range(1, 9)]
 
@@ -55,7 +55,7 @@ def test_every_in_id_is_in_the_catalogue_with_its_notes_tag():
 
 
 def test_symbols_of_the_inertia_block_are_distinct_from_the_clashing_ones():
-    from theory.symbols import SYMBOLS
+    from ipverify.theory.symbols import SYMBOLS
 
     assert SYMBOLS["mu"].meaning.startswith("restricted-injectivity")
     assert "PL" in SYMBOLS["mu_PL"].meaning and "DIN" in SYMBOLS["alpha"].meaning
@@ -148,15 +148,13 @@ def test_acfr_theorem_7_threshold_by_hand():
 def test_the_optimality_proof_can_fail(monkeypatch, name, constant):
     import sympy as sp
 
-    import theory.inertia as inertia
-
+    import ipverify.theory.inertia as inertia
     monkeypatch.setattr(inertia, name, sp.Rational(constant).limit_denominator(10))
     assert inertia._optimum_is_global() is False
 
 
 def test_the_psi0_and_energy_proofs_can_fail(monkeypatch):
-    import theory.inertia as inertia
-
+    import ipverify.theory.inertia as inertia
     monkeypatch.setattr(inertia, "PSI0_DIP", inertia.PSI0_DIP + inertia._g0)
     assert inertia._psi0_matches_notes() is False
     monkeypatch.setattr(inertia, "ENERGY_0", 2 * inertia.ENERGY_0)

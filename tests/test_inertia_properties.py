@@ -15,11 +15,11 @@ from conftest import assert_within_bounds, examples
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from numerics.inertial import curvature_estimate, default_din_step
-from numerics.inertial_discrete import adaptive_inertial, igahd_sc
-from numerics.instances import InstanceSpec, build_instance
-from numerics.quadratic import spd_quadratic
-from verify.claims.inertia import (
+from ipverify.numerics.inertial import curvature_estimate, default_din_step
+from ipverify.numerics.inertial_discrete import adaptive_inertial, igahd_sc
+from ipverify.numerics.instances import InstanceSpec, build_instance
+from ipverify.numerics.quadratic import spd_quadratic
+from ipverify.verify.claims.inertia import (
     din_parameters,
     din_run,
     igahd_condition_step,
@@ -31,8 +31,8 @@ from verify.claims.inertia import (
     judge_recovery,
     mu_pl,
 )
-from verify.claims.inertia_controls import judge_conservative
-from verify.claims.inertia_discrete import (
+from ipverify.verify.claims.inertia_controls import judge_conservative
+from ipverify.verify.claims.inertia_discrete import (
     judge_adaptive,
     judge_igahd,
     judge_quadratic,

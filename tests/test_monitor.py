@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from numerics.activations import get_activation
-from numerics.jacobian import certifiable_a_priori, jacobian_dense, module_generator, sigma_min
-from numerics.operators import LinearOperator
-from numerics.two_layer import init_two_layer, sigma_min_closed_form
-from verify.monitor import Monitor
+from ipverify.numerics.activations import get_activation
+from ipverify.numerics.jacobian import certifiable_a_priori, jacobian_dense, module_generator, sigma_min
+from ipverify.numerics.operators import LinearOperator
+from ipverify.numerics.two_layer import init_two_layer, sigma_min_closed_form
+from ipverify.verify.monitor import Monitor
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -72,7 +72,7 @@ def test_a_priori_certifiability():
 @pytest.fixture(scope="module")
 def dip():
     """A two-layer DIP on a circular blur with a planted y, the step γ = 1/L (L certified) from numerics.certify."""
-    from numerics.certify import build_problem, problem_constants
+    from ipverify.numerics.certify import build_problem, problem_constants
 
     A = LinearOperator.blur_1d(16, 1.0)
     problem = build_problem(A, None, width=32, input_dim=4, seed=2, noise_sigma=0.01)

@@ -8,10 +8,10 @@ import dataclasses
 import pytest
 import sympy as sp
 
-import theory
-from theory import Provenance, Quantity, Result, SelfCheck, Sym
-from theory._mutation import OPERATORS, analyse, killed, mutants
-from theory._proofs import identical
+from ipverify import theory
+from ipverify.theory import Provenance, Quantity, Result, SelfCheck, Sym
+from ipverify.theory._mutation import OPERATORS, analyse, killed, mutants
+from ipverify.theory._proofs import identical
 
 x = sp.Symbol("x", positive=True)
 

@@ -7,12 +7,12 @@ import dataclasses
 import pytest
 import sympy as sp
 
-import theory
-from theory._core import Quantity
-from theory._mutation import analyse, killed
-from theory._proofs import identical
-from theory._proofs import numerically_different as _numerically_different
-from theory.symbols import S
+from ipverify import theory
+from ipverify.theory._core import Quantity
+from ipverify.theory._mutation import analyse, killed
+from ipverify.theory._proofs import identical
+from ipverify.theory._proofs import numerically_different as _numerically_different
+from ipverify.theory.symbols import S
 
 B, k, V_col_max, R = S("B"), S("k"), S("V_col_max"), S("R")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-import theory
-from theory._mutation import _replace, analyse, killed
-from theory.symbols import S
+from ipverify import theory
+from ipverify.theory._mutation import _replace, analyse, killed
+from ipverify.theory.symbols import S
 
 alpha, kappa, energy_0 = S("alpha"), S("kappa_DIN"), S("energy_0")
 c, mu, s = S("c_armijo"), S("mu_PL"), S("s_step")
@@ -54,7 +54,7 @@ x, y = sp.symbols("x y", positive=True)
     (sp.Min(x, y), 2 * sp.Min(x, y), False),
 ])
 def test_pinning_comparison_accepts_identities_and_rejects_the_rest(lhs, rhs, expected):
-    from theory._pinning import equal, equal_min
+    from ipverify.theory._pinning import equal, equal_min
 
     assert equal_min(lhs, rhs) is expected
     assert equal(lhs, rhs) is expected or isinstance(lhs, sp.Min)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from numerics.inertial import din
-from numerics.instances import build_instance
-from numerics.ode import din_records, flow_records
-from numerics.trainers import gradient_flow
-from verify.claims import Context
-from verify.claims.crosscheck import (
+from ipverify.numerics.inertial import din
+from ipverify.numerics.instances import build_instance
+from ipverify.numerics.ode import din_records, flow_records
+from ipverify.numerics.trainers import gradient_flow
+from ipverify.verify.claims import Context
+from ipverify.verify.claims.crosscheck import (
     agreement_row,
     bound_row,
     check_din_ode,
@@ -46,7 +46,7 @@ def test_flow_solution_is_a_descent_and_meets_gf5(flow_case):
 def test_a_too_fast_rate_is_a_violation(flow_case):
     """σ_A taken 4 times too large makes GF-5's exponent 16 times too fast (the true decay is already ~4 times
     faster than the guaranteed one: σ_min(J) stays near σ₀, not σ₀/2): the flow leaves the bound, the claim says so."""
-    from verify.claims._dip import evaluate
+    from ipverify.verify.claims._dip import evaluate
 
     inst, gd, records = flow_case
     values = {**inst.checker_values(), "sigma_A": 4 * inst.sigma_A, "y_perp": torch.zeros(inst.spec.b),
@@ -78,7 +78,7 @@ def test_agreement_row_catches_a_disagreement():
 
 @pytest.fixture(scope="module")
 def din_case():
-    from verify.claims.inertia import din_parameters, instance_values
+    from ipverify.verify.claims.inertia import din_parameters, instance_values
 
     inst = build_instance(ode_spec(Context(seed=4), 710))
     values = {**instance_values(inst), "y_perp": torch.zeros(inst.spec.b)}
@@ -99,7 +99,7 @@ def test_din_solution_meets_in5_and_rk4_agrees(din_case):
 def test_din_rate_too_fast_is_a_violation(din_case):
     """κ given 10 times too large (the definition kappa_DIN overridden; the true energy already decays ~5 times
     faster than the guaranteed κ here): E(0)e^{−κt} falls below the true energy."""
-    from verify.claims._dip import evaluate
+    from ipverify.verify.claims._dip import evaluate
 
     inst, values, alpha, beta, rk4, records = din_case
     _, _, in5 = evaluate("IN-5", {**values, "alpha": alpha, "beta": beta})

@@ -14,8 +14,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics._device import DEFAULT_DTYPE, resolve_device, resolve_dtype
-from numerics.operators import (
+from ipverify.numerics._device import DEFAULT_DTYPE, resolve_device, resolve_dtype
+from ipverify.numerics.operators import (
     LinearOperator,
     blur_1d,
     blur_2d,

@@ -18,7 +18,7 @@ import types
 import pytest
 from test_cli import assert_one_line_error, run
 
-from verify import executors, runner
+from ipverify.verify import executors, runner
 
 CLAIMS = ["GD-1/symbolic", "GD-4/step-too-large", "GF-2/symbolic"]  # two SymPy checks and one training claim
 UNSTABLE = ("wall_time", "versions")
@@ -169,7 +169,7 @@ def test_dask_gives_the_serial_records_and_a_killed_worker_loses_nothing(tmp_pat
 def test_without_dask_the_dask_options_are_one_line_exit_2(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import raises ImportError
     ran = []
-    monkeypatch.setitem(sys.modules, "verify.runner", types.SimpleNamespace(run_claims=lambda **kw: ran.append(kw)))
+    monkeypatch.setitem(sys.modules, "ipverify.verify.runner", types.SimpleNamespace(run_claims=lambda **kw: ran.append(kw)))
     for option in (["--executor", "dask"], ["--scheduler", "tcp://127.0.0.1:8786"]):
         code, out, err = run(["verify", "--only", CLAIMS[0], "--device", "cpu", "--out", str(tmp_path), *option])
         assert_one_line_error(code, err)

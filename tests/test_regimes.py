@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from numerics.experiments import descent_run
-from numerics.instances import InstanceSpec
-from numerics.regimes import (
+from ipverify.numerics.experiments import descent_run
+from ipverify.numerics.instances import InstanceSpec
+from ipverify.numerics.regimes import (
     Family,
     build_family,
     curvature_along,
@@ -17,12 +17,12 @@ from numerics.regimes import (
     refused_hypotheses,
     smallest_direction,
 )
-from numerics.tolerance import below
-from numerics.two_layer import flatten, jacobian_closed_form, smoothness_estimate
-from verify.claims._base import Context
-from verify.claims._dip import judge_descent
-from verify.claims.gradient_descent import descent_specs
-from verify.claims.regimes import budget_used
+from ipverify.numerics.tolerance import below
+from ipverify.numerics.two_layer import flatten, jacobian_closed_form, smoothness_estimate
+from ipverify.verify.claims._base import Context
+from ipverify.verify.claims._dip import judge_descent
+from ipverify.verify.claims.gradient_descent import descent_specs
+from ipverify.verify.claims.regimes import budget_used
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -25,11 +25,11 @@ import pytest
 import torch
 from test_cli import assert_one_line_error, run, strict_loads
 
-from numerics import _kernel
-from verify import figures, runner
-from verify.claims import Claim, Context
-from verify.report import render_markdown, write_report
-from verify.result import CheckResult
+from ipverify.numerics import _kernel
+from ipverify.verify import figures, runner
+from ipverify.verify.claims import Claim, Context
+from ipverify.verify.report import render_markdown, write_report
+from ipverify.verify.result import CheckResult
 
 REPO = Path(__file__).resolve().parents[1]
 CHEAP = ["GF-1/symbolic", "GD-1/symbolic"]  # two claims of well under a second each
@@ -68,7 +68,7 @@ NO_BUILD = textwrap.dedent("""
 
 LOAD_EACH = NO_BUILD + textwrap.dedent("""
     import json, os, sys, tempfile
-    from numerics import _kernel
+    from ipverify.numerics import _kernel
     outcome = {}
     for case in json.loads(sys.argv[1]):
         os.environ.update(TMPDIR=case["tmp"], IPV_MARKER=case["marker"])
@@ -171,7 +171,7 @@ def _fake_runner(monkeypatch, verdicts=("holds",), threads: list | None = None):
             progress(i + 1, len(results), r)
         return results
 
-    monkeypatch.setitem(sys.modules, "verify.runner", types.SimpleNamespace(run_claims=run_claims))
+    monkeypatch.setitem(sys.modules, "ipverify.verify.runner", types.SimpleNamespace(run_claims=run_claims))
     return calls
 
 
@@ -197,7 +197,8 @@ def test_the_largest_seed_goes_through_every_seed_derivation_of_a_training_claim
 
 
 def test_the_entry_points_import_nothing_heavy():
-    code = ("import sys, verify.cli; heavy = ('torch', 'numpy', 'sympy', 'theory', 'matplotlib', 'verify._inputs');"
+    code = ("import sys, ipverify.verify.cli; heavy = ('torch', 'numpy', 'sympy', 'ipverify.theory', 'matplotlib',"
+            " 'ipverify.verify._inputs');"
             " print(sorted(m for m in heavy if m in sys.modules))")
     proc = _python(code, 120)
     assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr
@@ -207,13 +208,13 @@ INTERRUPT_DURING_IMPORT = textwrap.dedent("""
     import builtins, runpy, sys
     real_import = builtins.__import__
     def interrupting_import(name, *args, **kwargs):
-        if name.split(".")[0] in ("numpy", "sympy", "torch", "theory"):
+        if name.split(".")[0] in ("numpy", "sympy", "torch") or name.startswith("ipverify.theory"):
             builtins.__import__ = real_import
             raise KeyboardInterrupt
         return real_import(name, *args, **kwargs)
     builtins.__import__ = interrupting_import
     sys.argv = ["ipverify", "list"]
-    runpy.run_module("verify", run_name="__main__", alter_sys=True)
+    runpy.run_module("ipverify", run_name="__main__", alter_sys=True)
 """)
 
 
@@ -386,7 +387,7 @@ def test_rows_are_printed_as_claims_finish_and_counts_are_separate(tmp_path, mon
     assert code == 0
     assert printed_before[0] == "" and "[1/2] GF-1/symbolic" in printed_before[1]
     assert "2 claims: 2 holds, 0 reacted, 0 recorded, 0 inconclusive (hypothesis fails), 0 failed" in out
-    from verify.report import count_line
+    from ipverify.verify.report import count_line
 
     one = [CheckResult(claim="X", result_id="GF-1", verdict="violated")]
     assert count_line(one) == "1 claim: 0 holds, 0 reacted, 0 recorded, 0 inconclusive (hypothesis fails), " \
@@ -415,7 +416,7 @@ def test_an_interrupt_prints_finished_rows_a_partial_report_and_how_to_resume(tm
 
 def test_sigterm_stops_a_run_like_ctrl_c(tmp_path):
     first = tmp_path / "claims" / "GF-1__symbolic.json"
-    proc = subprocess.Popen([sys.executable, "-m", "verify", "verify", "--only", "GF-1/symbolic", "GF-5/flow",
+    proc = subprocess.Popen([sys.executable, "-m", "ipverify", "verify", "--only", "GF-1/symbolic", "GF-5/flow",
                              "--device", "cpu", "--threads", "1", "--out", str(tmp_path)], cwd=REPO,
                             env=_child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -8,10 +8,10 @@ import re
 
 import pytest
 
-import theory
-from verify.claims import Context
-from verify.report import render_markdown
-from verify.result import CheckResult
+from ipverify import theory
+from ipverify.verify.claims import Context
+from ipverify.verify.report import render_markdown
+from ipverify.verify.result import CheckResult
 
 APPENDIX = "# Appendix <a id=\"appendix\"></a>"
 

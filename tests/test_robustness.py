@@ -12,19 +12,19 @@ from pathlib import Path
 
 import torch
 
-from numerics.experiments import descent_run
-from numerics.instances import InstanceSpec
-from verify.claims import Context, select
-from verify.claims._base import Comparison, Judgement, aggregate
-from verify.report import render_markdown
-from verify.result import CheckResult
+from ipverify.numerics.experiments import descent_run
+from ipverify.numerics.instances import InstanceSpec
+from ipverify.verify.claims import Context, select
+from ipverify.verify.claims._base import Comparison, Judgement, aggregate
+from ipverify.verify.report import render_markdown
+from ipverify.verify.result import CheckResult
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _verify(out: Path, *extra: str) -> subprocess.Popen:
     """`ipverify verify` on a symbolic claim (well under a second) then a short training claim, on one thread."""
-    cmd = [sys.executable, "-m", "verify", "verify", "--only", "GF-1/symbolic", "GF-5/flow", "--device", "cpu",
+    cmd = [sys.executable, "-m", "ipverify", "verify", "--only", "GF-1/symbolic", "GF-5/flow", "--device", "cpu",
            "--threads", "1", "--out", str(out), *extra]
     return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"})
@@ -89,7 +89,7 @@ def test_nan_observation_is_never_inside_a_bound():
 def test_divergent_training_is_a_verdict_with_its_step():
     run = descent_run(InstanceSpec(n=4, m=4, d=3, k=16, activation="tanh", seed=3), 200.0, 50)
     assert bool(run.trajectory.diverged.any())
-    from verify.claims._dip import judge_descent
+    from ipverify.verify.claims._dip import judge_descent
 
     j = judge_descent(run, "T/huge-step")
     assert not bool(j.hypotheses_hold.any()), "γL ≥ 2 must not be certified"
@@ -107,7 +107,7 @@ def test_report_puts_failing_claims_first_with_their_replay_command():
 
 
 def test_ill_conditioned_instance_gives_a_failing_hypothesis_not_an_error():
-    from numerics.checkers import checker
+    from ipverify.numerics.checkers import checker
 
     ev = checker("GF-5").evaluate({"sigma_A": 1e-300, "sigma_0": 1e-300, "residual_0": 1.0, "R": 1.0, "t": 1.0})
     assert not ev.holds and ev.binding.name == "R_prime<R" and float(ev.binding.margin) < 0

@@ -17,9 +17,9 @@ import sympy as sp
 import torch
 from conftest import gen
 
-import theory
-from numerics.checkers import checker
-from numerics.fixed_point import (
+from ipverify import theory
+from ipverify.numerics.checkers import checker
+from ipverify.numerics.fixed_point import (
     DTYPE,
     Damped,
     ForwardBackward,
@@ -31,11 +31,11 @@ from numerics.fixed_point import (
     sparse_signals,
     stacked_norm_x,
 )
-from numerics.gradient_modes import equilibrium_case, half_squared_error, jfb_gradient, k_step_gradient
-from numerics.operators import blur_1d, inpainting
-from theory._mutation import _replace, killed
-from theory.symbols import S, syms
-from verify import cli
+from ipverify.numerics.gradient_modes import equilibrium_case, half_squared_error, jfb_gradient, k_step_gradient
+from ipverify.numerics.operators import blur_1d, inpainting
+from ipverify.theory._mutation import _replace, killed
+from ipverify.theory.symbols import S, syms
+from ipverify.verify import cli
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -102,8 +102,8 @@ def test_a_spectral_radius_passed_as_rho_breaks_the_jfb1_bound_and_the_norm_does
 
 
 def test_spectral_radius_negative_control_reacts():
-    from verify.claims._base import Context
-    from verify.claims.equilibrium import check_spectral_radius
+    from ipverify.verify.claims._base import Context
+    from ipverify.verify.claims.equilibrium import check_spectral_radius
 
     result = check_spectral_radius(Context(profile="quick", seed=0))
     assert result.verdict == "reacted" and result.details["within_bound_at_the_norm"] and result.ratio > 1
@@ -113,7 +113,7 @@ def test_spectral_radius_negative_control_reacts():
 
 
 def _isotropic_tanh(n=6, rho_0=0.5, seed=0):
-    from numerics.fixed_point import TanhLayer
+    from ipverify.numerics.fixed_point import TanhLayer
 
     g = gen(seed)
     op = TanhLayer(rho_0 * torch.eye(n, dtype=DTYPE), torch.eye(n, dtype=DTYPE), torch.zeros(n, dtype=DTYPE),
@@ -162,8 +162,8 @@ def test_the_relaxed_constant_is_a_lipschitz_constant_of_the_damped_layer():
 
 
 def test_damped_claim_holds_and_its_negative_control_reacts():
-    from verify.claims._base import Context
-    from verify.claims.equilibrium_schemes import check_damped, check_undamped_bound
+    from ipverify.verify.claims._base import Context
+    from ipverify.verify.claims.equilibrium_schemes import check_damped, check_undamped_bound
 
     ctx = Context(profile="quick", seed=0)
     assert check_damped(ctx).verdict == "holds"
@@ -210,8 +210,8 @@ def test_the_tikhonov_bound_is_attained_on_a_blur():
 
 
 def test_jfb3_claim_judges_only_certified_instances():
-    from verify.claims._base import Context
-    from verify.claims.equilibrium import cases_of, descent_layers, judge_jfb3
+    from ipverify.verify.claims._base import Context
+    from ipverify.verify.claims.equilibrium import cases_of, descent_layers, judge_jfb3
 
     layers = descent_layers(Context(profile="quick", seed=0))
     j = judge_jfb3(layers, cases_of(layers))
@@ -226,7 +226,7 @@ def test_jfb3_claim_judges_only_certified_instances():
 
 
 def test_jfb6_outer_loop_is_recorded_not_held():
-    from verify.claims import select
+    from ipverify.verify.claims import select
 
     (claim,) = [c for c in select(["JFB-6"]) if c.id == "JFB-6/outer-loop"]
     assert claim.kind == "measurement"
@@ -236,7 +236,7 @@ def test_jfb6_outer_loop_is_recorded_not_held():
 def test_jfb7_claim_no_longer_compares_a_matrix_with_its_own_eigenvalues():
     import inspect
 
-    from verify.claims import equilibrium_schemes
+    from ipverify.verify.claims import equilibrium_schemes
 
     source = inspect.getsource(equilibrium_schemes.check_fb_contraction)
     assert "equality" not in source and "svd" not in source.lower()

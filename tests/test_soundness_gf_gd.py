@@ -16,14 +16,14 @@ from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import theory
-from numerics.checkers import checker
-from numerics.experiments import descent_run
-from numerics.instances import InstanceSpec, build_instance
-from theory.symbols import S
-from verify.claims._dip import judge_descent
-from verify.claims.gradient_descent import judge_without_floor
-from verify.cli import evaluate_bound
+from ipverify import theory
+from ipverify.numerics.checkers import checker
+from ipverify.numerics.experiments import descent_run
+from ipverify.numerics.instances import InstanceSpec, build_instance
+from ipverify.theory.symbols import S
+from ipverify.verify.claims._dip import judge_descent
+from ipverify.verify.claims.gradient_descent import judge_without_floor
+from ipverify.verify.cli import evaluate_bound
 
 OUTSIDE = InstanceSpec(n=5, m=8, d=4, k=256, b=3, activation="tanh", noise_outside=0.02, seed=5)
 WEYL = "R*Lip_J<=sigma_0/2"

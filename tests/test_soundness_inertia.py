@@ -15,16 +15,16 @@ import math
 import pytest
 import torch
 
-import theory
-from numerics.checkers import checker
-from numerics.inertial import curvature_estimate
-from numerics.inertial_discrete import adaptive_inertial, igahd_sc
-from numerics.instances import InstanceSpec, build_instance, component_outside_range
-from numerics.two_layer import apply_A, forward
-from verify.claims._base import Context
-from verify.claims._dip import evaluate
-from verify.claims.inertia import din_parameters, din_run, instance_values, judge_rate, mu_pl
-from verify.claims.inertia_discrete import (
+from ipverify import theory
+from ipverify.numerics.checkers import checker
+from ipverify.numerics.inertial import curvature_estimate
+from ipverify.numerics.inertial_discrete import adaptive_inertial, igahd_sc
+from ipverify.numerics.instances import InstanceSpec, build_instance, component_outside_range
+from ipverify.numerics.two_layer import apply_A, forward
+from ipverify.verify.claims._base import Context
+from ipverify.verify.claims._dip import evaluate
+from ipverify.verify.claims.inertia import din_parameters, din_run, instance_values, judge_rate, mu_pl
+from ipverify.verify.claims.inertia_discrete import (
     check_overstated_mu,
     check_quadratic,
     judge_adaptive,
@@ -144,7 +144,7 @@ def test_igahd_on_the_dip_is_never_certified():
 
 
 def test_the_dip_igahd_claim_is_recorded_never_holds():
-    from verify.claims.inertia_discrete import check_igahd
+    from ipverify.verify.claims.inertia_discrete import check_igahd
 
     result = check_igahd(Context())
     assert result.verdict == "recorded" and result.details["certified_networks"] == 0
@@ -175,8 +175,8 @@ def test_the_strongly_convex_theorems_need_a_certified_modulus(rid):
 
 def test_width_claim_can_fail(monkeypatch):
     """σ_min made to drop to 0.4σ₀ at the sampled points: IN-9/width must report a violation."""
-    import verify.claims.inertia_controls as controls
-    from numerics.two_layer import sigma_min_closed_form
+    import ipverify.verify.claims.inertia_controls as controls
+    from ipverify.numerics.two_layer import sigma_min_closed_form
 
     honest = controls.check_width(Context())
     assert honest.verdict == "holds" and honest.details["certified_networks"] > 0

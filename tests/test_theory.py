@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-import theory
-from theory import Provenance
-from theory._proofs import holds_on_grid, identical, increasing, nonnegative, positive
+from ipverify import theory
+from ipverify.theory import Provenance
+from ipverify.theory._proofs import holds_on_grid, identical, increasing, nonnegative, positive
 
 ROOT = Path(__file__).resolve().parents[1]
 SELF_CHECKS = [(r, c) for r in theory.results() for c in r.self_checks]
@@ -81,9 +81,14 @@ def _imports(path: Path) -> set[str]:
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names |= {a.name.split(".")[0] for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module.split(".")[0])
+            modules = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            modules = [node.module] + ([f"ipverify.{a.name}" for a in node.names] if node.module == "ipverify" else [])
+        else:
+            continue
+        for module in modules:
+            parts = module.split(".")
+            names.add(parts[1] if parts[0] == "ipverify" and len(parts) > 1 else parts[0])
     return names
 
 
@@ -99,3 +104,15 @@ def test_identical_refuses_power_rewrites_that_need_positivity():
     assert not identical(sp.sqrt(a * b), sp.sqrt(a) * sp.sqrt(b))
     p, q = sp.symbols("p q", positive=True)
     assert identical(sp.sqrt(p * q), sp.sqrt(p) * sp.sqrt(q))
+
+
+def test_the_packages_import_each_other_through_the_ipverify_namespace():
+    """Installed, theory/numerics/verify exist only as ipverify.theory, ipverify.numerics and ipverify.verify: an
+    import of a bare `theory`, `numerics` or `verify` would pick up whatever a user's folder or site-packages has."""
+    for folder in ("ipverify", "theory", "numerics", "verify"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                modules = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                           [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
+                bare = {m.split(".")[0] for m in modules} & {"theory", "numerics", "verify"}
+                assert not bare, f"{path.relative_to(ROOT)}:{node.lineno} imports {bare} outside ipverify"

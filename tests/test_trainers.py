@@ -10,14 +10,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.activations import get_activation
-from numerics.trainers import (
+from ipverify.numerics.activations import get_activation
+from ipverify.numerics.trainers import (
     DIVERGENCE_LOSS,
     gradient_descent,
     gradient_flow,
     gradient_flow_reference,
 )
-from numerics.two_layer import (
+from ipverify.numerics.two_layer import (
     TwoLayerParams,
     flatten,
     init_two_layer,

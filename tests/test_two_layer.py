@@ -10,8 +10,8 @@ import torch
 from hypothesis import given, settings, target
 from hypothesis import strategies as st
 
-from numerics.activations import get_activation
-from numerics.two_layer import (
+from ipverify.numerics.activations import get_activation
+from ipverify.numerics.two_layer import (
     TwoLayerDIP,
     TwoLayerParams,
     apply_A,

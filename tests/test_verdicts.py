@@ -12,15 +12,15 @@ import pytest
 import sympy as sp
 import torch
 
-import theory
-from numerics.checkers import Checker, checker
-from theory import Hypothesis, Provenance, Quantity, Result, Sym
-from theory._core import REAL
-from verify._inputs import Input
-from verify._render import BoundReport, bound_payload, bound_text
-from verify.claims import Context, select
-from verify.claims._base import Comparison, Judgement, aggregate
-from verify.result import FAILING, INCONCLUSIVE, PASSING, CheckResult, Verdict
+from ipverify import theory
+from ipverify.numerics.checkers import Checker, checker
+from ipverify.theory import Hypothesis, Provenance, Quantity, Result, Sym
+from ipverify.theory._core import REAL
+from ipverify.verify._inputs import Input
+from ipverify.verify._render import BoundReport, bound_payload, bound_text
+from ipverify.verify.claims import Context, select
+from ipverify.verify.claims._base import Comparison, Judgement, aggregate
+from ipverify.verify.result import FAILING, INCONCLUSIVE, PASSING, CheckResult, Verdict
 
 
 def _aggregate(comparisons, certified=(True, True), diverged=(False, False)) -> CheckResult:
@@ -88,8 +88,8 @@ def test_divergence_of_an_uncertified_network_is_a_diverged_verdict():
 
 
 def test_gd4_descent_at_a_huge_step_is_diverged_not_a_pass():
-    from verify.claims._dip import judge_descent, run_claim
-    from verify.claims.gradient_descent import descent_specs
+    from ipverify.verify.claims._dip import judge_descent, run_claim
+    from ipverify.verify.claims.gradient_descent import descent_specs
 
     ctx = Context(seed=0)
     result = run_claim("GD-4/descent", descent_specs(ctx)[:1], 50.0, 50, judge_descent, ctx)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theory._pinning import equal, exponential, geometric, positive
-from theory._pinning import get_record as _get
-from theory._proofs import solution_set
-from theory.symbols import S
+from ipverify.theory._pinning import equal, exponential, geometric, positive
+from ipverify.theory._pinning import get_record as _get
+from ipverify.theory._proofs import solution_set
+from ipverify.theory.symbols import S
 
 beta, mu_PL, t, tau = S("beta"), S("mu_PL"), S("t"), S("tau")
 mu_SC, s_step = S("mu_SC"), S("s_step")

@@ -14,11 +14,11 @@ import functools
 
 import sympy as sp
 
-from theory._pinning import equal, equal_min, nonnegative, positive
-from theory._pinning import get_record as _get
-from theory._proofs import solution_set
-from theory.gradient_flow import RADIUS_SLACK
-from theory.symbols import S
+from ipverify.theory._pinning import equal, equal_min, nonnegative, positive
+from ipverify.theory._pinning import get_record as _get
+from ipverify.theory._proofs import solution_set
+from ipverify.theory.gradient_flow import RADIUS_SLACK
+from ipverify.theory.symbols import S
 
 alpha, beta, mu_PL, kappa, t, tau = S("alpha"), S("beta"), S("mu_PL"), S("kappa_DIN"), S("t"), S("tau")
 sigma_A, sigma_0, residual_0, loss_0, loss_t = S("sigma_A"), S("sigma_0"), S("residual_0"), S("loss_0"), S("loss_t")
@@ -269,7 +269,7 @@ def loss_below_energy(r) -> bool:
 
 
 def _floor():
-    from theory.gradient_flow import pythagoras_floor
+    from ipverify.theory.gradient_flow import pythagoras_floor
 
     return pythagoras_floor()
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from theory._core import Quantity, Result
+from ipverify.theory._core import Quantity, Result
 
 OPERATORS = ("scale", "add", "drop", "flip")
 MAX_DROPS = 4

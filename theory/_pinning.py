@@ -15,16 +15,16 @@ import functools
 
 import sympy as sp
 
-from theory import _proofs
-from theory._proofs import identical
-from theory.symbols import S
+from ipverify.theory import _proofs
+from ipverify.theory._proofs import identical
+from ipverify.theory.symbols import S
 
 t, tau = S("t"), S("tau")
 
 
 def get_record(result_id: str):
     """Another record, looked up when a check runs (at import time it would be circular)."""
-    from theory.registry import get
+    from ipverify.theory.registry import get
 
     return get(result_id)
 

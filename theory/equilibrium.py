@@ -29,9 +29,9 @@ import functools
 
 import sympy as sp
 
-from theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
-from theory._proofs import identical, positive
-from theory.symbols import S, syms
+from ipverify.theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
+from ipverify.theory._proofs import identical, positive
+from ipverify.theory.symbols import S, syms
 
 PAPER = ("Davy, Briceño-Arias, Pustelnik. Restarted contractive operators to learn at equilibrium. "
          "arXiv:2506.13239 (2025).")
@@ -216,7 +216,7 @@ def _jfb2_series(r: Result) -> bool:
 
 def _jfb2_is_jfb1_on_phi_k(r: Result) -> bool:
     """JFB-1 on Φ_K with ρ = rho_bound and ‖B‖ = partial_theta_bound gives exactly JFB-2's bounds."""
-    from theory.registry import get
+    from ipverify.theory.registry import get
 
     on_phi_k = {rho: r.expr("rho_bound"), B_norm: r.expr("partial_theta_bound")}
     jfb1 = get("JFB-1")
@@ -333,7 +333,7 @@ K_SUFFICIENT = sp.log(g_norm * (1 - rho_0) / (B_T_norm * v_norm)) / sp.log(rho_0
 def _jfb3_descent_inequality(r: Result) -> bool:
     """With e = JFB-1's gap bound: ⟨g_JFB, g⟩ = ‖g‖² + ⟨g_JFB − g, g⟩ ≥ ‖g‖² − e‖g‖ (Cauchy–Schwarz) and
     ‖g_JFB‖ ≤ ‖g‖ + e give the inner-product and cosine bounds; the error −e·g/‖g‖ attains both."""
-    from theory.registry import get
+    from ipverify.theory.registry import get
 
     e = get("JFB-1").expr("gradient_gap_bound")
     g = g_norm
@@ -344,7 +344,7 @@ def _jfb3_descent_inequality(r: Result) -> bool:
 def _jfb3_attained(r: Result) -> bool:
     """In ℝ³ with g_DEQ = (‖g‖, 0, 0) and error −(e, 0, 0), ⟨g_JFB, g_DEQ⟩ equals the inner bound (attained); with no
     gap (‖B‖ = 0, so e = 0) the bounds are ‖g‖² and 1."""
-    from theory.registry import get
+    from ipverify.theory.registry import get
 
     e = get("JFB-1").expr("gradient_gap_bound")
     g_deq = sp.Matrix([g_norm, 0, 0])
@@ -366,7 +366,7 @@ def _schwarz_identities() -> bool:
 def _jfb3_positive_under_hypothesis(r: Result) -> bool:
     """⟨a, b⟩ = ‖b‖² + ⟨a − b, b⟩ and Cauchy–Schwarz by Lagrange's identity (ℝ³); the hypothesis compares JFB-1's
     bound e with ‖g_DEQ‖, and where it holds (e = ‖g‖/(1 + s), s > 0) both lower bounds are > 0: −g_JFB descends."""
-    from theory.registry import get
+    from ipverify.theory.registry import get
 
     s = sp.Symbol("s", positive=True)
     e = get("JFB-1").expr("gradient_gap_bound")
@@ -381,7 +381,7 @@ def _jfb3_positive_under_hypothesis(r: Result) -> bool:
 def _jfb3_k_sufficient(r: Result) -> bool:
     """At K = K_sufficient, JFB-2's gap bound equals ‖g_DEQ‖ (in logarithms: K log ρ₀ + log(‖B_T‖‖v‖/(1 − ρ₀)) =
     log ‖g_DEQ‖)."""
-    from theory.registry import get
+    from ipverify.theory.registry import get
 
     log_gap = sp.expand_log(sp.log(get("JFB-2").expr("gradient_gap_bound")), force=True)
     residual = log_gap.subs(K, r.expr("K_sufficient")) - sp.log(g_norm)
@@ -478,7 +478,7 @@ def _jfb4_hypergradient_split(r: Result) -> bool:
 def _jfb4_error_recursion(r: Result) -> bool:
     """Δ_{k+1} = A(x_k)Δ_k + (A(x_k) − A)J* + (B(x_k) − B), given J* = AJ* + B (generic 2×2); at e₀ = 0 (start at x*)
     the bounds are JFB-2's with L_θ for ‖B_T‖, and the gradient bound → 0 as K → ∞."""
-    from theory.registry import get
+    from ipverify.theory.registry import get
 
     a_k, b_k, j_k, j_star = generic("p", 2, 2), generic("q", 2, 3), generic("r", 2, 3), generic("s", 2, 3)
     b = j_star - _A2 * j_star  # J* = AJ* + B

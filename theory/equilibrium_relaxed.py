@@ -12,10 +12,10 @@ import functools
 
 import sympy as sp
 
-from theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
-from theory._proofs import identical, nonnegative, positive
-from theory.equilibrium import LAYER_CONTRACTION, NORM_NOT_RADIUS, PAPER, RHO_LOG, TORCHDEQ, generic, same
-from theory.symbols import S, syms
+from ipverify.theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
+from ipverify.theory._proofs import identical, nonnegative, positive
+from ipverify.theory.equilibrium import LAYER_CONTRACTION, NORM_NOT_RADIUS, PAPER, RHO_LOG, TORCHDEQ, generic, same
+from ipverify.theory.symbols import S, syms
 
 COMBETTES = "Combettes, Wajs. Signal recovery by proximal forward-backward splitting. Multiscale Model. Simul. 2005."
 BAUSCHKE = "Bauschke, Combettes. Convex Analysis and Monotone Operator Theory in Hilbert Spaces (prox of strongly " \
@@ -178,7 +178,7 @@ DAMPED_GAP = RHO_TAU**K / (1 - rho_0) * B_T_norm
 
 
 def _jfb2():
-    from theory.registry import get
+    from ipverify.theory.registry import get
 
     return get("JFB-2")
 

@@ -10,9 +10,9 @@ import functools
 
 import sympy as sp
 
-from theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
-from theory._proofs import identical, nonnegative, positive
-from theory.equilibrium import (
+from ipverify.theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
+from ipverify.theory._proofs import identical, nonnegative, positive
+from ipverify.theory.equilibrium import (
     CODE,
     J_STAR_BOUND,
     LAYER_CONTRACTION,
@@ -31,7 +31,7 @@ from theory.equilibrium import (
     unrolled_jacobian_gap,
     vectors,
 )
-from theory.symbols import S, syms
+from ipverify.theory.symbols import S, syms
 
 rho_0, K, T = S("rho_0"), S("K_layers"), S("T_blocks")
 L_theta, L_A, L_B, L_ell, v_norm, e_init = S("L_theta"), S("L_A"), S("L_B"), S("L_ell"), S("v_norm"), S("e_init")
@@ -47,7 +47,7 @@ RESTART_EXCESS = J_STAR_BOUND * L_ell * OUTPUT_GAP + K * rho_0 ** (K - 1) * PERT
 
 
 def _jfb4():
-    from theory.registry import get
+    from ipverify.theory.registry import get
 
     return get("JFB-4")
 
@@ -74,7 +74,7 @@ def _jfb5_is_jfb4_at_the_restart_point(r: Result) -> bool:
 
 def _jfb5_floor(r: Result) -> bool:
     """The floor is JFB-2's gap with ‖B_T‖ ≤ L_θ, and what the bound leaves when the restart starts at x*."""
-    from theory.registry import get
+    from ipverify.theory.registry import get
 
     return (same(r.expr("floor"), get("JFB-2").expr("gradient_gap_bound").subs(S("B_T_norm"), L_theta))
             and same(r.expr("gradient_gap_bound").subs(e_init, 0), r.expr("floor")))

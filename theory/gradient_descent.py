@@ -15,9 +15,9 @@ import functools
 
 import sympy as sp
 
-from theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
-from theory._proofs import nonnegative, positive, solution_set
-from theory.gradient_flow import (
+from ipverify.theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
+from ipverify.theory._proofs import nonnegative, positive, solution_set
+from ipverify.theory.gradient_flow import (
     ASSUMED_LIP_J,
     CERTIFIED_R_USED,
     LIP_J_DEFINITION,
@@ -35,9 +35,9 @@ from theory.gradient_flow import (
     two_layer_lip_check,
     weyl_radius_check,
 )
-from theory.kl import Psi_inverse_of, Psi_of, psi_mse, s, tau_
-from theory.symbols import S, syms
-from theory.two_layer import dV, dW, jacobian_difference_majorants, jacobian_difference_split
+from ipverify.theory.kl import Psi_inverse_of, Psi_of, psi_mse, s, tau_
+from ipverify.theory.symbols import S, syms
+from ipverify.theory.two_layer import dV, dW, jacobian_difference_majorants, jacobian_difference_split
 
 PAPER = ("Buskulic, Fadili, Quéau. Recovery Guarantees of Unsupervised Neural Networks for Inverse Problems "
          "trained with Gradient Descent. EUSIPCO 2024.")
@@ -271,7 +271,7 @@ GD_3 = Result(
 
 
 def _registry_conclusion(result_id: str, name: str) -> sp.Expr:
-    from theory.registry import get
+    from ipverify.theory.registry import get
 
     return get(result_id).conclusion(name)
 

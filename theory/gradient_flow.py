@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
-from theory._proofs import identical, nonnegative
-from theory.kl import Psi_inverse_of, Psi_of, mse_kl_equality, psi_lojasiewicz, psi_mse, s, tau_
-from theory.symbols import S, syms
+from ipverify.theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
+from ipverify.theory._proofs import identical, nonnegative
+from ipverify.theory.kl import Psi_inverse_of, Psi_of, mse_kl_equality, psi_lojasiewicz, psi_mse, s, tau_
+from ipverify.theory.symbols import S, syms
 
 P1 = "Buskulic, Quéau, Fadili. Convergence Guarantees of Overparametrized Wide Deep Inverse Prior. SSVM 2023."
 P2 = ("Buskulic, Fadili, Quéau. Convergence and Recovery Guarantees of Unsupervised Neural Networks for "
@@ -144,7 +144,7 @@ def weyl_radius_check() -> SelfCheck:
 
 def _get(result_id: str) -> Result:
     """Another record of the catalogue, looked up when a check runs (at import time it would be circular)."""
-    from theory.registry import get
+    from ipverify.theory.registry import get
 
     return get(result_id)
 
@@ -346,7 +346,7 @@ def _starts_at_loss_0(r) -> bool:
 
 
 def _registry_definition(result_id: str, name: str) -> sp.Expr:
-    from theory.registry import get
+    from ipverify.theory.registry import get
 
     return get(result_id).definition(name)
 

@@ -31,11 +31,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theory import _inertia_checks as checks
-from theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
-from theory._pinning import equal
-from theory._proofs import identical, positive
-from theory.gradient_flow import (
+from ipverify.theory import _inertia_checks as checks
+from ipverify.theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
+from ipverify.theory._pinning import equal
+from ipverify.theory._proofs import identical, positive
+from ipverify.theory.gradient_flow import (
     ASSUMED_LIP_J,
     CERTIFIED_R_USED,
     LIP_J_DEFINITION,
@@ -44,7 +44,7 @@ from theory.gradient_flow import (
     Y_PERP_HYPOTHESIS,
     weyl_radius_check,
 )
-from theory.symbols import S, syms
+from ipverify.theory.symbols import S, syms
 
 PAPER = ("Buskulic, Fadili, Quéau. Implicit Regularization of the Deep Inverse Prior Trained with Inertia. "
          "arXiv:2506.02986 (2025).")
@@ -87,7 +87,7 @@ LIP_J_ASSUMED = (ASSUMED_LIP_J,)
 def _conditioning_from_gf10(r) -> bool:
     """Lip_J is GF-10's bound, and the record's R (GF-10's certified radius, shrunk against rounding) meets
     R·Lip_J = σ₀/2 once unshrunk (GF-2)."""
-    from theory.registry import get
+    from ipverify.theory.registry import get
 
     return (identical(r.definition("Lip_J"), get("GF-10").conclusion("Lip_J_bound"))
             and weyl_radius_check().verify(r))
@@ -569,7 +569,7 @@ NOISE_MODEL = noise / mu_A + (1 + A_norm / mu_A) * dist
 
 
 def _recovery_uses_in5_rate(r) -> bool:
-    from theory.registry import get
+    from ipverify.theory.registry import get
 
     rest = r.expr("recovery_bound") - r.expr("noise_term") - r.expr("model_term")
     return equal(rest, get("IN-5").conclusion("residual_bound") / mu_A)

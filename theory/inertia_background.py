@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theory import _inertia_background_checks as background
-from theory import _inertia_checks as checks
-from theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
-from theory._pinning import geometric
-from theory.inertia import (
+from ipverify.theory import _inertia_background_checks as background
+from ipverify.theory import _inertia_checks as checks
+from ipverify.theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
+from ipverify.theory._pinning import geometric
+from ipverify.theory.inertia import (
     AABR,
     ACFR,
     AGV,
@@ -32,7 +32,7 @@ from theory.inertia import (
     t,
     tau,
 )
-from theory.symbols import S, syms
+from ipverify.theory.symbols import S, syms
 
 STRONG_CONVEXITY = Hypothesis("mu_SC<=sc_modulus", sp.LessThan(mu_SC, S("sc_modulus")),
                               "f is μ-strongly convex: μ is at most a certified strong-convexity modulus of f (none "

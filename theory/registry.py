@@ -9,17 +9,16 @@ import functools
 import importlib
 import pkgutil
 
-from theory._core import Result
+from ipverify.theory._core import Result
 
 _NOT_FAMILIES = {"registry", "symbols", "kl"}
 
 
 def _family_modules():
-    import theory
-
+    from ipverify import theory
     for info in pkgutil.iter_modules(theory.__path__):
         if not info.name.startswith("_") and info.name not in _NOT_FAMILIES:
-            yield importlib.import_module(f"theory.{info.name}")
+            yield importlib.import_module(f"{__package__}.{info.name}")
 
 
 @functools.lru_cache(maxsize=1)

@@ -7,7 +7,7 @@ flow's time change, which is never a symbol; the Łojasiewicz exponent `alpha_KL
 
 from __future__ import annotations
 
-from theory._core import (
+from ipverify.theory._core import (
     NONNEGATIVE,
     POSITIVE,
     POSITIVE_INTEGER,

@@ -16,10 +16,10 @@ import functools
 
 import sympy as sp
 
-from theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
-from theory._proofs import increasing, nonnegative
-from theory.gradient_flow import CERTIFIED_R, P1, P2, R_PRIME_MSE, _get, identical, mse_radius_check
-from theory.symbols import S, syms
+from ipverify.theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
+from ipverify.theory._proofs import increasing, nonnegative
+from ipverify.theory.gradient_flow import CERTIFIED_R, P1, P2, R_PRIME_MSE, _get, identical, mse_radius_check
+from ipverify.theory.symbols import S, syms
 
 k, n, d, B, D = S("k"), S("n"), S("d"), S("B"), S("D")
 sigma_0, sigma_A, R, R_prime = S("sigma_0"), S("sigma_A"), S("R"), S("R_prime")

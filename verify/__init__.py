@@ -8,7 +8,7 @@ __all__ = ["CheckResult"]
 
 def __getattr__(name: str):
     if name == "CheckResult":
-        from verify.result import CheckResult
+        from ipverify.verify.result import CheckResult
 
         return CheckResult
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,9 +1,9 @@
-"""`python -m verify`: the `ipverify` command line (an interrupt while it loads is one line too, exit 130)."""
+"""`python -m ipverify`: the `ipverify` command line (an interrupt while it loads is one line too, exit 130)."""
 
 import sys
 
 try:
-    from verify.cli import main
+    from ipverify.verify.cli import main
 except KeyboardInterrupt:
     print("ipverify: interrupted", file=sys.stderr)
     raise SystemExit(130) from None

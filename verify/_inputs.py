@@ -11,10 +11,10 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-import theory
-from theory import Result, Sym, get, ids
-from theory._core import NONNEGATIVE
-from theory.symbols import SYMBOLS
+from ipverify import theory
+from ipverify.theory import Result, Sym, get, ids
+from ipverify.theory._core import NONNEGATIVE
+from ipverify.theory.symbols import SYMBOLS
 
 ACTIVATION_KEY = "activation"
 """The special `bound` key that fills in the activation constants of the two-layer DIP."""
@@ -135,7 +135,7 @@ def parse_value(sym: Sym, raw: str) -> float:
 
 def parse_activation(raw: str) -> str:
     """A registered activation name (case-insensitive)."""
-    from numerics.activations import ACTIVATIONS
+    from ipverify.numerics.activations import ACTIVATIONS
 
     name = raw.strip().lower()
     if name not in ACTIVATIONS:
@@ -194,7 +194,7 @@ def activation_inputs(result: Result, activation: str | None, given: dict) -> tu
     """Constants of the activation for the declared symbols that were not given, and the full constant table."""
     if activation is None:
         return {}, None
-    from numerics.activations import activation_constants
+    from ipverify.numerics.activations import activation_constants
 
     constants = activation_constants(activation)
     declared = {s.name for s in result.symbols}

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from theory import Result
-from verify._inputs import Input, completion_alternatives
+from ipverify.theory import Result
+from ipverify.verify._inputs import Input, completion_alternatives
 
 # ---------------------------------------------------------------------------------------------- numbers
 

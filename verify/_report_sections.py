@@ -7,7 +7,7 @@ import json
 import math
 from statistics import median
 
-from verify.result import FAILING, INCONCLUSIVE, PASSING, CheckResult
+from ipverify.verify.result import FAILING, INCONCLUSIVE, PASSING, CheckResult
 
 NOT_RUN = "not run"
 

@@ -18,13 +18,13 @@ import warnings
 import numpy as np
 import torch
 
-from numerics.certify import Constant, Problem, build_problem, lip_g_bound, problem_constants
-from numerics.checkers import checker
-from numerics.tolerance import below, resolved
-from numerics.trainers import gradient_descent
-from theory import get
-from verify._inputs import Input, activation_inputs
-from verify._render import BoundReport, bound_payload, fmt, table, to_float
+from ipverify.numerics.certify import Constant, Problem, build_problem, lip_g_bound, problem_constants
+from ipverify.numerics.checkers import checker
+from ipverify.numerics.tolerance import below, resolved
+from ipverify.numerics.trainers import gradient_descent
+from ipverify.theory import get
+from ipverify.verify._inputs import Input, activation_inputs
+from ipverify.verify._render import BoundReport, bound_payload, fmt, table, to_float
 
 RESULTS = ("GF-5", "GF-6", "GF-7", "GF-13", "GD-1", "GD-3", "GD-4", "GD-6", "IN-5")
 """The results `certify` evaluates: gradient flow, gradient descent and inertial (DIN) guarantees for the MSE."""
@@ -37,7 +37,7 @@ GIVEN_NAMES = ("gamma", "noise", "alpha", "beta", "t", "tau", "dist")
 def _evaluate(result_id: str, values: dict, methods: dict, notes: list[str] | None = None) -> BoundReport:
     """The BoundReport of `result_id` at `values`; the activation constants are filled as `bound activation=NAME`
     fills them (`verify._inputs.activation_inputs`), with the same notes."""
-    from verify.cli import _activation_notes
+    from ipverify.verify.cli import _activation_notes
 
     result = get(result_id)
     declared = [s.name for s in result.symbols]

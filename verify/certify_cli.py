@@ -17,14 +17,14 @@ MAX_TRAIN_STEPS = 1_000_000
 
 
 def _cli_error(message: str) -> Exception:
-    from verify._inputs import CliError  # imported when needed: this module is light to import (verify.cli)
+    from ipverify.verify._inputs import CliError  # imported when needed: this module is light to import (verify.cli)
 
     return CliError(message)
 
 
 def add_certify_parser(sub) -> None:
     """Register `certify` on the subparsers `sub` of the top-level parser."""
-    from verify.cli import seed_argument  # the one seed rule of the command line
+    from ipverify.verify.cli import seed_argument  # the one seed rule of the command line
 
     p = sub.add_parser("certify", allow_abbrev=False,
                        help="certify an operator, an observation and a two-layer DIP; answer step, width, stopping")
@@ -46,10 +46,10 @@ def add_certify_parser(sub) -> None:
 
 def cmd_certify(args) -> int:
     """Run `certify` for parsed `args`; bad input raises `verify._inputs.CliError`."""
-    from numerics.certify import build_problem, parse_operator_spec
-    from verify._inputs import parse_activation
-    from verify._render import dumps
-    from verify.certify import certify_payload, certify_text
+    from ipverify.numerics.certify import build_problem, parse_operator_spec
+    from ipverify.verify._inputs import parse_activation
+    from ipverify.verify._render import dumps
+    from ipverify.verify.certify import certify_payload, certify_text
 
     activation = parse_activation(args.activation)
     try:
@@ -121,7 +121,7 @@ def load_init(path: str) -> dict:
     """W, V and u from an `.npz` (each member size-limited before it is decompressed)."""
     import numpy as np
 
-    from verify._inputs import CliError
+    from ipverify.verify._inputs import CliError
 
     _check_size(path, "init")
     try:

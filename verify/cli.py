@@ -40,7 +40,7 @@ class Terminated(KeyboardInterrupt):
 
 
 def _cli_error(message: str) -> Exception:
-    from verify._inputs import CliError
+    from ipverify.verify._inputs import CliError
 
     return CliError(message)
 
@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="symbol values (see `ipverify show ID`), and activation=tanh|sigmoid|softplus|elu")
     p.add_argument("--json", action="store_true", help="print one strict-JSON object")
     _add_verify_parser(sub)
-    from verify.certify_cli import add_certify_parser
+    from ipverify.verify.certify_cli import add_certify_parser
 
     add_certify_parser(sub)
     p = sub.add_parser("symbols", allow_abbrev=False, help="the notation glossary: every symbol name and its meaning")
@@ -143,8 +143,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def cmd_list(args) -> int:
-    from verify._inputs import catalogue_rows
-    from verify._render import dumps, list_payload, list_text
+    from ipverify.verify._inputs import catalogue_rows
+    from ipverify.verify._render import dumps, list_payload, list_text
 
     rows = catalogue_rows()
     print(dumps(list_payload(rows)) if args.json else list_text(rows))
@@ -152,8 +152,8 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from verify._inputs import resolve_result
-    from verify._render import dumps, show_payload, show_text
+    from ipverify.verify._inputs import resolve_result
+    from ipverify.verify._render import dumps, show_payload, show_text
 
     result = resolve_result(args.id)
     print(dumps(show_payload(result, args.latex)) if args.json else show_text(result, args.latex))
@@ -166,9 +166,9 @@ def evaluate_bound(result_id: str, pairs: list[str]):
 
     import numpy as np
 
-    from numerics.checkers import Checker
-    from verify._inputs import collect_inputs, resolve_result
-    from verify._render import BoundReport
+    from ipverify.numerics.checkers import Checker
+    from ipverify.verify._inputs import collect_inputs, resolve_result
+    from ipverify.verify._render import BoundReport
 
     result = resolve_result(result_id)
     inputs, activation, common_notes = collect_inputs(result, pairs)
@@ -211,7 +211,7 @@ def _activation_notes(result, activation: dict | None) -> list[str]:
 
 
 def cmd_bound(args) -> int:
-    from verify._render import bound_payload, bound_text, dumps
+    from ipverify.verify._render import bound_payload, bound_text, dumps
 
     report = evaluate_bound(args.id, args.pairs)
     print(dumps(bound_payload(report)) if args.json else bound_text(report))
@@ -234,7 +234,7 @@ def check_out_path(text: str) -> Path:
 
 
 def _check_device(device: str) -> None:
-    from numerics._device import resolve_device
+    from ipverify.numerics._device import resolve_device
 
     try:
         resolve_device(device)
@@ -259,7 +259,7 @@ class _Rows:
     def __call__(self, i: int, total: int, result) -> None:
         from tqdm.auto import tqdm
 
-        from verify._render import fmt
+        from ipverify.verify._render import fmt
 
         self.results.append(result)
         self.total = total
@@ -303,16 +303,16 @@ def cmd_verify(args) -> int:
     _check_device(args.device)
     _check_dask(args)
     if job_count(args.jobs) > 1 and not (args.scheduler or args.executor in ("dask", "serial")):
-        from verify.executors import start_server
+        from ipverify.verify.executors import start_server
 
         start_server()  # the workers' imports overlap this process's own
     try:
-        from verify.runner import run_claims
+        from ipverify.verify.runner import run_claims
     except ImportError as exc:
         raise _cli_error(f"the claim runner is not available ({exc})") from None
     import torch
 
-    from verify.report import count_line
+    from ipverify.verify.report import count_line
 
     only = [item.strip() for item in args.only] if args.only else None
     rows, threads = _Rows(), torch.get_num_threads()
@@ -340,13 +340,13 @@ def cmd_verify(args) -> int:
 
 
 def cmd_certify(args) -> int:
-    from verify.certify_cli import cmd_certify as run
+    from ipverify.verify.certify_cli import cmd_certify as run
 
     return run(args)
 
 
 def cmd_symbols(args) -> int:
-    from verify.glossary import glossary_markdown, glossary_text
+    from ipverify.verify.glossary import glossary_markdown, glossary_text
 
     print(glossary_markdown() if args.markdown else glossary_text(), end="" if args.markdown else "\n")
     return 0
@@ -398,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
-    from verify._inputs import CliError  # heavy (the catalogue): imported once the handlers are in place
+    from ipverify.verify._inputs import CliError  # heavy (the catalogue): imported once the handlers are in place
 
     try:
         args = parse_args(argv)

@@ -26,7 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-PRELOAD = ["torch", "verify.claims", "verify.runner"]
+PRELOAD = ["torch", "ipverify.verify.claims", "ipverify.verify.runner"]
 """What the fork server imports once for all workers."""
 
 
@@ -38,8 +38,8 @@ def run_claim(claim_id: str, ctx, threads: int = 1) -> dict:
     """Run one claim, found by id, on `threads` torch threads; its record as a strict-JSON dict."""
     import torch
 
-    from verify import runner
-    from verify.claims import all_claims
+    from ipverify.verify import runner
+    from ipverify.verify.claims import all_claims
 
     torch.set_num_threads(threads)
     claim = next(c for c in all_claims() if c.id == claim_id)
@@ -55,7 +55,7 @@ class SerialExecutor:
     name = "serial"
 
     def submit(self, claim, ctx) -> cf.Future:
-        from verify import runner  # looked up at call time: the runner's `_run_one` is what runs
+        from ipverify.verify import runner  # looked up at call time: the runner's `_run_one` is what runs
 
         future: cf.Future = cf.Future()
         future.set_result(runner._run_one(claim, ctx).to_dict())  # an interrupt propagates to the caller

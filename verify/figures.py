@@ -14,8 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
-from verify._render import dumps  # noqa: E402
-from verify.result import strict, write_atomic  # noqa: E402
+from ipverify.verify._render import dumps  # noqa: E402
+from ipverify.verify.result import strict, write_atomic  # noqa: E402
 
 FIGURES = "figures"
 FORMATS = ("png", "pdf")

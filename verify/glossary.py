@@ -41,7 +41,7 @@ symbols a result reads.
 
 
 def _used_by() -> dict[str, list[str]]:
-    from theory import results
+    from ipverify.theory import results
 
     used: dict[str, list[str]] = {}
     for result in results():
@@ -51,7 +51,7 @@ def _used_by() -> dict[str, list[str]]:
 
 
 def _rows():
-    from theory import SYMBOLS
+    from ipverify.theory import SYMBOLS
 
     used = _used_by()
     for name, sym in SYMBOLS.items():

@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from numerics.certify import as_linear_operator
-from numerics.checkers import checker
-from numerics.instances import component_outside_range
-from numerics.jacobian import certifiable_a_priori, sigma_min
+from ipverify.numerics.certify import as_linear_operator
+from ipverify.numerics.checkers import checker
+from ipverify.numerics.instances import component_outside_range
+from ipverify.numerics.jacobian import certifiable_a_priori, sigma_min
 
 SUBSTITUTION = "sigma_0 = 2·σ_floor substituted (a-posteriori: σ_min(J_g(θ_t)) ≥ σ_floor observed at every record)"
 
@@ -126,7 +126,7 @@ class Monitor:
 
     def verdicts(self) -> list:
         """Per-result verdicts (`verify.result.CheckResult`) of the a-posteriori rate checks."""
-        from verify.result import CheckResult
+        from ipverify.verify.result import CheckResult
 
         if len(self.records) < 2:
             raise ValueError("record at least two iterates before asking for verdicts")

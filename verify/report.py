@@ -12,9 +12,9 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
-import theory
-from verify._render import _printer, dumps
-from verify._report_sections import (
+from ipverify import theory
+from ipverify.verify._render import _printer, dumps
+from ipverify.verify._report_sections import (
     MUTATION_HEADERS,
     NOT_RUN,
     cell,
@@ -27,7 +27,7 @@ from verify._report_sections import (
     plural,
     summary_page,
 )
-from verify.result import FAILING, INCONCLUSIVE, PASSING, CheckResult, strict, versions, write_atomic
+from ipverify.verify.result import FAILING, INCONCLUSIVE, PASSING, CheckResult, strict, versions, write_atomic
 
 FAMILIES = {"GF": "Gradient flow (SSVM 2023, JMIV 2024)", "GD": "Gradient descent (EUSIPCO 2024)",
             "IN": "Inertia: DIN and its discretisations (arXiv:2506.02986)",

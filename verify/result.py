@@ -112,7 +112,7 @@ class CheckResult:
         return strict(out)
 
     def to_json(self) -> str:
-        from verify._render import dumps
+        from ipverify.verify._render import dumps
 
         return dumps(self.to_dict(), sort_keys=True)
 

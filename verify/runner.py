@@ -33,13 +33,13 @@ import torch
 from hypothesis import configuration as hypothesis_configuration
 from tqdm.auto import tqdm
 
-from numerics._device import resolve_device
-from verify._render import dumps
-from verify.claims import Claim, Context, select
-from verify.figures import FIGURES
-from verify.figures import progress as progress_bar
-from verify.report import write_report
-from verify.result import CheckResult, Verdict, versions, write_atomic
+from ipverify.numerics._device import resolve_device
+from ipverify.verify._render import dumps
+from ipverify.verify.claims import Claim, Context, select
+from ipverify.verify.figures import FIGURES
+from ipverify.verify.figures import progress as progress_bar
+from ipverify.verify.report import write_report
+from ipverify.verify.result import CheckResult, Verdict, versions, write_atomic
 
 SEED_LIMIT = 2**63
 """Seeds are in [0, 2**63): claims add offsets below 2**62 to the seed, and torch seeds must stay below 2**64."""
@@ -205,7 +205,7 @@ def worth_a_pool(to_run) -> bool:
 
 
 def _executor(to_run, jobs: int, threads: int, executor: str | None, scheduler: str | None):
-    from verify.executors import SerialExecutor, make_executor
+    from ipverify.verify.executors import SerialExecutor, make_executor
 
     if scheduler or executor == "dask":
         return make_executor(jobs, threads, executor, scheduler)

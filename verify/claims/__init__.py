@@ -9,13 +9,12 @@ import functools
 import importlib
 import pkgutil
 
-from verify.claims._base import Claim, Context
+from ipverify.verify.claims._base import Claim, Context
 
 
 @functools.lru_cache(maxsize=1)
 def all_claims() -> tuple[Claim, ...]:
-    import theory
-
+    from ipverify import theory
     order = {rid: i for i, rid in enumerate(theory.ids())}
     claims = []
     for info in pkgutil.iter_modules(__path__):

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import torch
 
-from numerics.inertial import fitted_rate
-from numerics.tolerance import below, worst_ratio
-from verify.result import CheckResult, Verdict, versions
+from ipverify.numerics.inertial import fitted_rate
+from ipverify.numerics.tolerance import below, worst_ratio
+from ipverify.verify.result import CheckResult, Verdict, versions
 
 
 @dataclass(frozen=True)

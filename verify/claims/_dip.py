@@ -15,12 +15,12 @@ import time
 import numpy as np
 import torch
 
-from numerics.checkers import checker
-from numerics.experiments import DescentRun, descent_run
-from numerics.instances import InstanceSpec
-from numerics.tolerance import FLOOR_REASON, resolved
-from verify.claims._base import Comparison, Context, Judgement, aggregate, replay_command
-from verify.result import CheckResult
+from ipverify.numerics.checkers import checker
+from ipverify.numerics.experiments import DescentRun, descent_run
+from ipverify.numerics.instances import InstanceSpec
+from ipverify.numerics.tolerance import FLOOR_REASON, resolved
+from ipverify.verify.claims._base import Comparison, Context, Judgement, aggregate, replay_command
+from ipverify.verify.result import CheckResult
 
 
 def evaluate(result_id: str, values: dict):

@@ -30,13 +30,13 @@ import time
 import numpy as np
 import torch
 
-from numerics import pep
-from numerics.checkers import checker
-from numerics.instances import DIPInstance, InstanceSpec, build_instance
-from numerics.ode import din_records, flow_records
-from numerics.tolerance import below, resolved
-from verify.claims._base import Claim, Context, replay_command
-from verify.result import CheckResult, versions
+from ipverify.numerics import pep
+from ipverify.numerics.checkers import checker
+from ipverify.numerics.instances import DIPInstance, InstanceSpec, build_instance
+from ipverify.numerics.ode import din_records, flow_records
+from ipverify.numerics.tolerance import below, resolved
+from ipverify.verify.claims._base import Claim, Context, replay_command
+from ipverify.verify.result import CheckResult, versions
 
 DEQ_AGREEMENT = 1e-10
 """Relative agreement required between torchdeq's hypergradients and ours (both float64, tight tolerances)."""
@@ -150,7 +150,7 @@ CLASS_REPLACES = ("R", "y_perp")
 
 def class_replaced(result_id: str) -> tuple[str, ...]:
     """The hypotheses of `result_id` that the PEP's function class stands for (see `CLASS_REPLACES`)."""
-    from theory import get
+    from ipverify.theory import get
 
     return tuple(h.name for h in get(result_id).hypotheses
                  if any(s.name in CLASS_REPLACES for s in h.relation.free_symbols))
@@ -294,8 +294,8 @@ def torchdeq_gradient(op, theta: torch.Tensor, x_init: torch.Tensor, loss_fn, mo
 def deq_maps(seed: int) -> dict:
     """Two contractive maps: the tanh layer (ρ₀ = 0.7) and a forward–backward step with an ℓ1 prior (A injective with
     condition number 1.5, τ = 1/‖A‖², so ρ_FB = 1 − 1/1.5²)."""
-    from numerics.fixed_point import ForwardBackward, L1Prior, random_tanh_layer
-    from numerics.operators import LinearOperator
+    from ipverify.numerics.fixed_point import ForwardBackward, L1Prior, random_tanh_layer
+    from ipverify.numerics.operators import LinearOperator
 
     generator = torch.Generator().manual_seed(seed)
     layer = random_tanh_layer(8, 5, 0.7, generator)
@@ -312,7 +312,7 @@ DEQ_CASES = (("ift", {}), ("jfb", {}), ("grad=K", {"K": 3}), ("restarted", {"K":
 
 
 def torchdeq_rows(seed: int) -> list[dict]:
-    from numerics.gradient_modes import half_squared_error, hypergradient
+    from ipverify.numerics.gradient_modes import half_squared_error, hypergradient
 
     rows = []
     for name, (op, x_init, target) in deq_maps(seed).items():
@@ -349,7 +349,7 @@ def measured_values(inst: DIPInstance) -> dict:
 
 
 def _evaluate(result_id: str, values: dict):
-    from verify.claims._dip import evaluate
+    from ipverify.verify.claims._dip import evaluate
 
     return evaluate(result_id, values)
 
@@ -378,7 +378,7 @@ def check_flow_ode(ctx: Context) -> CheckResult:
 
     ‖θ(t) − θ_∞‖ ≤ R′e^{−σ_A²σ₀²t/4} is not judged: θ_∞ is known only through θ at the last record, whose distance to
     θ_∞ only that same bound controls."""
-    from numerics.trainers import gradient_flow
+    from ipverify.numerics.trainers import gradient_flow
 
     started = time.perf_counter()
     inst = build_instance(ode_spec(ctx, 700))
@@ -394,7 +394,7 @@ def check_flow_ode(ctx: Context) -> CheckResult:
 
 def din_ode_rows(inst: DIPInstance, values: dict, alpha, beta, records, rk4) -> tuple[list[dict], torch.Tensor, object]:
     """IN-5 on the solve_ivp solution of DIN, and the RK4 integrator against it."""
-    from verify.claims.inertia import INTEGRATOR_TOLERANCE
+    from ipverify.verify.claims.inertia import INTEGRATOR_TOLERANCE
 
     hold, ev, in5 = _evaluate("IN-5", {**values, "alpha": alpha, "beta": beta, "t": records.times[None, :]})
     judged = resolved(records.residual, inst.y.norm(dim=-1))
@@ -416,8 +416,8 @@ def din_ode_rows(inst: DIPInstance, values: dict, alpha, beta, records, rk4) -> 
 
 def check_din_ode(ctx: Context) -> CheckResult:
     """IN-5's energy, loss and residual bounds on DIN solved by solve_ivp at the optimal (α, β), with RK4 beside."""
-    from numerics.inertial import din
-    from verify.claims.inertia import din_parameters, instance_values
+    from ipverify.numerics.inertial import din
+    from ipverify.verify.claims.inertia import din_parameters, instance_values
 
     started = time.perf_counter()
     inst = build_instance(ode_spec(ctx, 710))

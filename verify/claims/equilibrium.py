@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from numerics.checkers import checker
-from numerics.fixed_point import (
+from ipverify.numerics.checkers import checker
+from ipverify.numerics.fixed_point import (
     DTYPE,
     ForwardBackward,
     FrameDenoiser,
@@ -35,7 +35,7 @@ from numerics.fixed_point import (
     sparse_signals,
     spectral_norm,
 )
-from numerics.gradient_modes import (
+from ipverify.numerics.gradient_modes import (
     EquilibriumCase,
     equilibrium_case,
     half_squared_error,
@@ -43,10 +43,10 @@ from numerics.gradient_modes import (
     k_step_gradient,
     unrolled_jacobian,
 )
-from numerics.operators import blur_1d, inpainting, with_condition_number
-from verify.claims._base import Claim, Comparison, Context, Judgement, aggregate, replay_command
-from verify.claims._dip import hypothesis_records
-from verify.result import CheckResult, versions
+from ipverify.numerics.operators import blur_1d, inpainting, with_condition_number
+from ipverify.verify.claims._base import Claim, Comparison, Context, Judgement, aggregate, replay_command
+from ipverify.verify.claims._dip import hypothesis_records
+from ipverify.verify.result import CheckResult, versions
 
 # ------------------------------------------------------------------------------------------------------------ layers
 
@@ -244,7 +244,7 @@ def depths(ctx: Context) -> list[int]:
 
 def judge_jfb2(layers, cases, Ks: list[int], claim_id: str = "JFB-2/truncated-neumann") -> Judgement:
     """K-step JFB from x*: gradient and Jacobian gaps against JFB-2; AD through K layers = truncated Neumann series."""
-    from numerics.gradient_modes import neumann_jacobian
+    from ipverify.numerics.gradient_modes import neumann_jacobian
 
     grad_gap, jac_gap, ad_vs_series, j_scale = [], [], [], []
     for layer, case in zip(layers, cases, strict=True):

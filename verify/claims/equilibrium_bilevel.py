@@ -9,12 +9,12 @@ import time
 import numpy as np
 import torch
 
-from numerics.checkers import checker
-from numerics.fixed_point import DTYPE, fixed_point
-from numerics.gradient_modes import bilevel_learn, deblurring_problem, denoising_problem, outer_smoothness_estimate
-from verify.claims._base import Claim, Context, replay_command
-from verify.claims.equilibrium import single_threaded
-from verify.result import CheckResult, versions
+from ipverify.numerics.checkers import checker
+from ipverify.numerics.fixed_point import DTYPE, fixed_point
+from ipverify.numerics.gradient_modes import bilevel_learn, deblurring_problem, denoising_problem, outer_smoothness_estimate
+from ipverify.verify.claims._base import Claim, Context, replay_command
+from ipverify.verify.claims.equilibrium import single_threaded
+from ipverify.verify.result import CheckResult, versions
 
 # ------------------------------------------------------------------------------------------------- bilevel learning
 

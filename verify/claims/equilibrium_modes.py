@@ -9,9 +9,9 @@ import time
 import numpy as np
 import torch
 
-from numerics.checkers import checker
-from numerics.fixed_point import DTYPE, spectral_norm
-from numerics.gradient_modes import (
+from ipverify.numerics.checkers import checker
+from ipverify.numerics.fixed_point import DTYPE, spectral_norm
+from ipverify.numerics.gradient_modes import (
     EquilibriumCase,
     hypergradient,
     k_step_gradient,
@@ -19,9 +19,9 @@ from numerics.gradient_modes import (
     unrolled_gradient,
     unrolled_jacobian,
 )
-from verify.claims._base import Claim, Comparison, Context, Judgement
-from verify.claims._dip import hypothesis_records
-from verify.claims.equilibrium import (
+from ipverify.verify.claims._base import Claim, Comparison, Context, Judgement
+from ipverify.verify.claims._dip import hypothesis_records
+from ipverify.verify.claims.equilibrium import (
     Layer,
     as_tensor,
     blur,
@@ -35,7 +35,7 @@ from verify.claims.equilibrium import (
     smooth_layers,
     tanh_layer,
 )
-from verify.result import CheckResult
+from ipverify.verify.result import CheckResult
 
 # ------------------------------------------------------------------------------------------------------------ JFB-4
 

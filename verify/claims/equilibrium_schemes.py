@@ -9,7 +9,7 @@ import time
 import numpy as np
 import torch
 
-from numerics.fixed_point import (
+from ipverify.numerics.fixed_point import (
     DTYPE,
     Damped,
     ForwardBackward,
@@ -24,11 +24,11 @@ from numerics.fixed_point import (
     spectral_norm,
     stacked_norm_x,
 )
-from numerics.gradient_modes import deq_gradient, k_step_gradient
-from numerics.operators import inpainting
-from verify.claims._base import Claim, Comparison, Context, Judgement, replay_command
-from verify.claims._dip import hypothesis_records
-from verify.claims.equilibrium import (
+from ipverify.numerics.gradient_modes import deq_gradient, k_step_gradient
+from ipverify.numerics.operators import inpainting
+from ipverify.verify.claims._base import Claim, Comparison, Context, Judgement, replay_command
+from ipverify.verify.claims._dip import hypothesis_records
+from ipverify.verify.claims.equilibrium import (
     Layer,
     as_tensor,
     blur,
@@ -41,7 +41,7 @@ from verify.claims.equilibrium import (
     single_threaded,
     tanh_layer,
 )
-from verify.result import CheckResult, versions
+from ipverify.verify.result import CheckResult, versions
 
 # ------------------------------------------------------------------------------------------------------------ JFB-7
 

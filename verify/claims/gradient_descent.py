@@ -7,13 +7,13 @@ import time
 
 import torch
 
-from numerics.experiments import DescentRun, descent_run
-from numerics.instances import InstanceSpec
-from numerics.tolerance import below
-from numerics.two_layer import smoothness_estimate
-from verify.claims._base import Claim, Comparison, Context, Judgement, replay_command
-from verify.claims._dip import evaluate, hypothesis_records, judge_descent, run_claim
-from verify.result import CheckResult, versions
+from ipverify.numerics.experiments import DescentRun, descent_run
+from ipverify.numerics.instances import InstanceSpec
+from ipverify.numerics.tolerance import below
+from ipverify.numerics.two_layer import smoothness_estimate
+from ipverify.verify.claims._base import Claim, Comparison, Context, Judgement, replay_command
+from ipverify.verify.claims._dip import evaluate, hypothesis_records, judge_descent, run_claim
+from ipverify.verify.result import CheckResult, versions
 
 
 def descent_specs(ctx: Context) -> list[InstanceSpec]:

@@ -7,15 +7,15 @@ import time
 
 import torch
 
-from numerics.experiments import DescentRun, descent_run
-from numerics.instances import InstanceSpec, build_instance
-from numerics.two_layer import (
+from ipverify.numerics.experiments import DescentRun, descent_run
+from ipverify.numerics.instances import InstanceSpec, build_instance
+from ipverify.numerics.two_layer import (
     lip_jacobian_estimate,
     sigma_min_autograd,
     sigma_min_closed_form,
 )
-from verify.claims._base import Claim, Comparison, Context, Judgement, aggregate, replay_command
-from verify.claims._dip import (
+from ipverify.verify.claims._base import Claim, Comparison, Context, Judgement, aggregate, replay_command
+from ipverify.verify.claims._dip import (
     evaluate,
     hypothesis_records,
     judge_early_stopping,
@@ -23,8 +23,8 @@ from verify.claims._dip import (
     judge_recovery,
     run_claim,
 )
-from verify.claims.gradient_descent import descent_specs, negative_control_result
-from verify.result import CheckResult
+from ipverify.verify.claims.gradient_descent import descent_specs, negative_control_result
+from ipverify.verify.result import CheckResult
 
 FLOW_STEP = 0.05
 """γ = FLOW_STEP/L: the flow is checked on GD with this small step (see verify.claims._dip)."""
@@ -123,7 +123,7 @@ def check_jacobian(ctx: Context) -> CheckResult:
 
 
 def _gaussian_constants(activation: str) -> dict:
-    from numerics.activations import activation_constants
+    from ipverify.numerics.activations import activation_constants
 
     constants = activation_constants(activation)
     return {"C_phi": constants["C_phi"], "C_phi_prime": constants["C_phi_prime"]}
@@ -147,7 +147,7 @@ def check_lipschitz(ctx: Context) -> CheckResult:
 
 
 def _aggregate(judgements, ctx, started, claim_id) -> CheckResult:
-    from verify.claims._dip import concatenate
+    from ipverify.verify.claims._dip import concatenate
 
     return aggregate(concatenate(judgements), ctx, started, replay_command(claim_id, ctx), ctx.seed)
 

@@ -24,16 +24,16 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from numerics.experiments import DescentRun, descent_run
-from numerics.inertial import DINTrajectory, curvature_estimate, din, fitted_rate, time_to_reach
-from numerics.inertial_discrete import AdaptiveRun, adaptive_inertial, igahd_sc, inna
-from numerics.instances import DIPInstance, InstanceSpec, build_instance
-from numerics.tolerance import resolved
-from numerics.trainers import Trajectory, gradient_descent
-from numerics.two_layer import TwoLayerParams, objective_and_gradient
-from verify.claims._base import Claim, Comparison, Context, Judgement, aggregate, replay_command
-from verify.claims._dip import evaluate, hypothesis_records
-from verify.result import CheckResult
+from ipverify.numerics.experiments import DescentRun, descent_run
+from ipverify.numerics.inertial import DINTrajectory, curvature_estimate, din, fitted_rate, time_to_reach
+from ipverify.numerics.inertial_discrete import AdaptiveRun, adaptive_inertial, igahd_sc, inna
+from ipverify.numerics.instances import DIPInstance, InstanceSpec, build_instance
+from ipverify.numerics.tolerance import resolved
+from ipverify.numerics.trainers import Trajectory, gradient_descent
+from ipverify.numerics.two_layer import TwoLayerParams, objective_and_gradient
+from ipverify.verify.claims._base import Claim, Comparison, Context, Judgement, aggregate, replay_command
+from ipverify.verify.claims._dip import evaluate, hypothesis_records
+from ipverify.verify.result import CheckResult
 
 RESIDUAL_TARGET = 1e-6
 """'Iterations to 1e-6' in the comparison table: first record with ‖y_k − y‖ ≤ 1e-6·‖y_0 − y‖."""

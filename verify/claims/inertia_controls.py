@@ -7,14 +7,14 @@ import time
 
 import torch
 
-from numerics.inertial import default_din_step, din, din_reference
-from numerics.inertial_discrete import inna
-from numerics.instances import DIPInstance, InstanceSpec, build_instance
-from numerics.two_layer import flatten, sample_in_ball, sigma_min_closed_form
-from verify.claims._base import Claim, Comparison, Context, Judgement, aggregate, replay_command
-from verify.claims._dip import evaluate, hypothesis_records
-from verify.claims.gradient_descent import negative_control_result
-from verify.claims.inertia import (
+from ipverify.numerics.inertial import default_din_step, din, din_reference
+from ipverify.numerics.inertial_discrete import inna
+from ipverify.numerics.instances import DIPInstance, InstanceSpec, build_instance
+from ipverify.numerics.two_layer import flatten, sample_in_ball, sigma_min_closed_form
+from ipverify.verify.claims._base import Claim, Comparison, Context, Judgement, aggregate, replay_command
+from ipverify.verify.claims._dip import evaluate, hypothesis_records
+from ipverify.verify.claims.gradient_descent import negative_control_result
+from ipverify.verify.claims.inertia import (
     INTEGRATOR_TOLERANCE,
     DINRun,
     _binding,
@@ -26,7 +26,7 @@ from verify.claims.inertia import (
     instance_values,
     mu_pl,
 )
-from verify.result import CheckResult
+from ipverify.verify.result import CheckResult
 
 # ------------------------------------------------------------------------------------------------ negative controls
 

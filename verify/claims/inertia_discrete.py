@@ -16,16 +16,16 @@ import time
 import numpy as np
 import torch
 
-from numerics.inertial import curvature_estimate, fitted_rate
-from numerics.inertial_discrete import AdaptiveRun, adaptive_inertial, igahd_sc
-from numerics.instances import DIPInstance, build_instance
-from numerics.quadratic import Quadratic, QuadraticRun, igahd_sc_quadratic, spd_quadratic
-from numerics.tolerance import below
-from numerics.trainers import Trajectory
-from verify.claims._base import Claim, Comparison, Context, Judgement, aggregate, replay_command
-from verify.claims._dip import evaluate, hypothesis_records
-from verify.claims.gradient_descent import negative_control_result
-from verify.claims.inertia import (
+from ipverify.numerics.inertial import curvature_estimate, fitted_rate
+from ipverify.numerics.inertial_discrete import AdaptiveRun, adaptive_inertial, igahd_sc
+from ipverify.numerics.instances import DIPInstance, build_instance
+from ipverify.numerics.quadratic import Quadratic, QuadraticRun, igahd_sc_quadratic, spd_quadratic
+from ipverify.numerics.tolerance import below
+from ipverify.numerics.trainers import Trajectory
+from ipverify.verify.claims._base import Claim, Comparison, Context, Judgement, aggregate, replay_command
+from ipverify.verify.claims._dip import evaluate, hypothesis_records
+from ipverify.verify.claims.gradient_descent import negative_control_result
+from ipverify.verify.claims.inertia import (
     InertiaBundle,
     _binding,
     _concat,
@@ -38,7 +38,7 @@ from verify.claims.inertia import (
     instance_values,
     mu_pl,
 )
-from verify.result import CheckResult
+from ipverify.verify.result import CheckResult
 
 
 def _verdict(ev, name: str) -> torch.Tensor:

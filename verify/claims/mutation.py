@@ -20,15 +20,15 @@ from pathlib import Path
 
 import sympy
 
-import theory
-from verify.claims._base import Claim, Context, replay_command
-from verify.result import CheckResult, versions, write_atomic
+from ipverify import theory
+from ipverify.verify.claims._base import Claim, Context, replay_command
+from ipverify.verify.result import CheckResult, versions, write_atomic
 
 CLAIM_ID = "catalogue/mutation"
 
 
 def _analyse(result_id: str) -> dict:
-    from theory._mutation import analyse
+    from ipverify.theory._mutation import analyse
 
     return analyse(theory.get(result_id)).to_dict()
 

@@ -17,8 +17,8 @@ import time
 
 import torch
 
-from numerics.instances import InstanceSpec
-from numerics.regimes import (
+from ipverify.numerics.instances import InstanceSpec
+from ipverify.numerics.regimes import (
     Family,
     FamilyInstance,
     build_family,
@@ -27,11 +27,11 @@ from numerics.regimes import (
     lip_jacobian_sampled,
     refused_hypotheses,
 )
-from numerics.tolerance import below
-from verify.claims._base import Claim, Context, Judgement, aggregate, replay_command
-from verify.claims._dip import concatenate, evaluate, judge_descent, judge_flow
-from verify.claims.gradient_descent import descent_specs
-from verify.result import CheckResult, versions
+from ipverify.numerics.tolerance import below
+from ipverify.verify.claims._base import Claim, Context, Judgement, aggregate, replay_command
+from ipverify.verify.claims._dip import concatenate, evaluate, judge_descent, judge_flow
+from ipverify.verify.claims.gradient_descent import descent_specs
+from ipverify.verify.result import CheckResult, versions
 
 
 def aligned_families(ctx: Context) -> list[Family]:

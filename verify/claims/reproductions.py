@@ -17,16 +17,16 @@ import matplotlib.ticker
 import numpy as np
 import torch
 
-from numerics.activations import get_activation
-from numerics.experiments import descent_run
-from numerics.instances import InstanceSpec
-from numerics.operators import LinearOperator
-from numerics.trainers import gradient_descent
-from numerics.two_layer import certified_radius, forward, init_two_layer, sigma_min_closed_form, smoothness_bound
-from verify import _style, figures
-from verify.claims._base import Claim, Context, aggregate, replay_command
-from verify.claims._dip import evaluate, judge_early_stopping
-from verify.result import CheckResult, versions
+from ipverify.numerics.activations import get_activation
+from ipverify.numerics.experiments import descent_run
+from ipverify.numerics.instances import InstanceSpec
+from ipverify.numerics.operators import LinearOperator
+from ipverify.numerics.trainers import gradient_descent
+from ipverify.numerics.two_layer import certified_radius, forward, init_two_layer, sigma_min_closed_form, smoothness_bound
+from ipverify.verify import _style, figures
+from ipverify.verify.claims._base import Claim, Context, aggregate, replay_command
+from ipverify.verify.claims._dip import evaluate, judge_early_stopping
+from ipverify.verify.result import CheckResult, versions
 
 
 def _protocol(ctx: Context) -> dict:

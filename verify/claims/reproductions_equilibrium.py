@@ -8,12 +8,12 @@ import time
 import numpy as np
 import torch
 
-from numerics.gradient_modes import bilevel_learn, denoising_problem
-from verify import _style, figures  # noqa: F401  (_style: the figures' font sizes)
-from verify.claims._base import Claim, Comparison, Context, Judgement, aggregate, replay_command
-from verify.claims.equilibrium import cases_of, single_threaded, tanh_layer
-from verify.claims.equilibrium_modes import mode_table
-from verify.result import CheckResult, versions
+from ipverify.numerics.gradient_modes import bilevel_learn, denoising_problem
+from ipverify.verify import _style, figures  # noqa: F401  (_style: the figures' font sizes)
+from ipverify.verify.claims._base import Claim, Comparison, Context, Judgement, aggregate, replay_command
+from ipverify.verify.claims.equilibrium import cases_of, single_threaded, tanh_layer
+from ipverify.verify.claims.equilibrium_modes import mode_table
+from ipverify.verify.result import CheckResult, versions
 
 MODES = ("jfb", "grad=K", "unrolled", "restarted")
 NAMES = {"jfb": "JFB (JFB-1)", "grad=K": "K-step JFB (JFB-2)", "unrolled": "unrolled (JFB-4)",

@@ -8,13 +8,13 @@ import time
 import numpy as np
 import torch
 
-from numerics.inertial import fitted_rate
-from numerics.instances import InstanceSpec, build_instance
-from verify import _style, figures
-from verify.claims._base import Claim, Context, replay_command
-from verify.claims._dip import evaluate
-from verify.claims.inertia import din_parameters, din_run, inertia_bundles, instance_values, repeat_values
-from verify.result import CheckResult, versions
+from ipverify.numerics.inertial import fitted_rate
+from ipverify.numerics.instances import InstanceSpec, build_instance
+from ipverify.verify import _style, figures
+from ipverify.verify.claims._base import Claim, Context, replay_command
+from ipverify.verify.claims._dip import evaluate
+from ipverify.verify.claims.inertia import din_parameters, din_run, inertia_bundles, instance_values, repeat_values
+from ipverify.verify.result import CheckResult, versions
 
 
 def _grid(ctx: Context) -> tuple[np.ndarray, np.ndarray]:

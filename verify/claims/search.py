@@ -4,7 +4,7 @@ Each search draws instances with `planted_specs` (the strategy the property test
 judges them with the checkers, and pushes toward violations with `target(observed/bound)`. A violation is shrunk by
 hypothesis to the smallest failing instance, which the claim records with the command that replays it:
 
-    python -m verify.claims.search CLAIM 'SPEC_JSON' GAMMA_FACTOR
+    python -m ipverify.claims.search CLAIM 'SPEC_JSON' GAMMA_FACTOR
 
 (the spec is parsed as JSON, never evaluated). The search is seeded from the run's seed, so it is reproducible.
 """
@@ -21,11 +21,11 @@ from hypothesis import HealthCheck, given, settings, target
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from numerics.experiments import descent_run
-from numerics.instances import InstanceSpec
-from verify.claims._base import Claim, Context, Judgement, replay_command
-from verify.claims._dip import judge_descent, judge_early_stopping, judge_flow, judge_recovery
-from verify.result import CheckResult, versions
+from ipverify.numerics.experiments import descent_run
+from ipverify.numerics.instances import InstanceSpec
+from ipverify.verify.claims._base import Claim, Context, Judgement, replay_command
+from ipverify.verify.claims._dip import judge_descent, judge_early_stopping, judge_flow, judge_recovery
+from ipverify.verify.result import CheckResult, versions
 
 ACTIVATIONS = ("tanh", "sigmoid", "softplus", "elu")
 
@@ -105,7 +105,7 @@ def search(claim_id: str, ctx: Context) -> CheckResult:
         spec, gamma_factor = state["failing"]
         verdict = "violated"
         details = {"counterexample": {"spec": spec.to_dict(), "gamma_factor": gamma_factor},
-                   "replay_counterexample": f"python -m verify.claims.search {claim_id} "
+                   "replay_counterexample": f"python -m ipverify.claims.search {claim_id} "
                                            f"'{json.dumps(spec.to_dict())}' {gamma_factor!r}"}
     return CheckResult(claim=claim_id, result_id=result_id, verdict=verdict, ratio=state["worst"] or None,
                        instances=state["count"], seed=ctx.seed, device=str(ctx.device),
@@ -132,7 +132,7 @@ CLAIMS = tuple(_claim(claim_id) for claim_id in SEARCHES)
 
 if __name__ == "__main__":
     if len(sys.argv) != 4 or sys.argv[1] not in SEARCHES:
-        print(f"usage: python -m verify.claims.search {{{','.join(SEARCHES)}}} SPEC_JSON GAMMA_FACTOR",
+        print(f"usage: python -m ipverify.claims.search {{{','.join(SEARCHES)}}} SPEC_JSON GAMMA_FACTOR",
               file=sys.stderr)
         raise SystemExit(2)
     raise SystemExit(1 if replay(*sys.argv[1:]) else 0)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-import theory
-from verify.claims._base import Claim, Context, replay_command
-from verify.result import CheckResult, versions
+from ipverify import theory
+from ipverify.verify.claims._base import Claim, Context, replay_command
+from ipverify.verify.result import CheckResult, versions
 
 
 def _symbolic_claim(result) -> Claim:
