@@ -1,7 +1,7 @@
 # Two commands on a fresh machine: `make verify` (the main job) and `make test`. Each installs what it needs
 # into .venv first. PROFILE=quick|full, OUT=dir, DEVICE=auto|cpu|cuda, THREADS=n (torch threads of `verify`;
 # default $OMP_NUM_THREADS, else 1), JOBS=n (worker processes of `verify`; default the number of cores),
-# IPVERIFY_PROFILE=dev|ci|thorough.
+# IPVERIFY_PROFILE=dev|ci|thorough, TEST_WORKERS=n (processes of `make test`; default 2).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -20,8 +20,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# The tests run in TEST_WORKERS processes (pytest-xdist), each with one torch thread: the problems are small, and on
+# a 2-core machine more threads per process only contend.
+TEST_WORKERS ?= 2
 test: install
-	IPVERIFY_PROFILE=$(IPVERIFY_PROFILE) $(PY) -m pytest -q
+	OMP_NUM_THREADS=1 IPVERIFY_PROFILE=$(IPVERIFY_PROFILE) $(PY) -m pytest -q -n $(TEST_WORKERS)
 
 verify: install
 	$(PY) -m ipverify verify --profile $(PROFILE) --device $(DEVICE) --out $(OUT)$(if $(THREADS), --threads $(THREADS))$(if $(JOBS), --jobs $(JOBS))
