@@ -11,7 +11,7 @@ OUT ?= verify-out
 DEVICE ?= auto
 IPVERIFY_PROFILE ?= ci
 
-.PHONY: install test verify bench lint clean
+.PHONY: install test test-deepinv verify bench gpu-check lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,26 @@ verify: install
 bench: install
 	$(PY) -m benchmarks.bench --device $(DEVICE)
 
+gpu-check: install  # everything that needs a GPU, against the CPU (~8 min on an H200; BENCHMARKS.md "GPU")
+	$(PY) -m benchmarks.gpu_check --device cuda --out gpu-check-out
+
+# deepinv imports torchvision, and the torchvision wheels that install here are CUDA builds for torch 2.14.1 (they
+# fail beside the CPU torch of .venv): a separate environment runs the deepinv adapter's tests and its example.
+DEEPINV_VENV ?= .venv-deepinv
+DEEPINV_PY := $(DEEPINV_VENV)/bin/python
+
+$(DEEPINV_VENV)/.installed: pyproject.toml constraints-deepinv.txt
+	$(PYTHON) -m venv $(DEEPINV_VENV)
+	echo '*' > $(DEEPINV_VENV)/.gitignore  # git, and whatever copies the untracked tree, skip the 6 GB environment
+	$(DEEPINV_PY) -m pip install -q -c constraints-deepinv.txt -e ".[deepinv]" pytest
+	touch $@
+
+test-deepinv: $(DEEPINV_VENV)/.installed
+	IPVERIFY_PROFILE=$(IPVERIFY_PROFILE) $(DEEPINV_PY) -m pytest -q tests/test_deepinv.py
+	$(DEEPINV_PY) examples/deepinv_dip.py
+
 lint: install
 	$(PY) -m ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis $(OUT)
+	rm -rf $(VENV) $(DEEPINV_VENV) .pytest_cache .hypothesis $(OUT)
