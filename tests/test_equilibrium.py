@@ -461,13 +461,65 @@ def test_jfb7_strongly_convex_prior_contracts_a_non_injective_operator():
     assert data["conclusions"]["tau_max"]["value"] == pytest.approx(2 / 0.7)
 
 
-@pytest.mark.parametrize("argv", [["JFB-1", "rho=1"], ["JFB-1", "rho=1.5", "B_norm=1"], ["JFB-3", "rho=2"],
-                                  ["JFB-2", "rho_0=1.01", "K_layers=2"], ["JFB-4", "rho_0=1"],
-                                  ["JFB-5", "rho_0=3", "T_blocks=2"]])
-def test_a_contraction_result_rejects_rho_at_least_one(argv):
+NOT_CONTRACTIVE = [  # (argv, hypothesis that fails, undefined conclusions, computed ones by hand)
+    (["JFB-1", "rho=1.5", "B_norm=1", "v_norm=1"], "rho<1",
+     {"neumann_factor", "jacobian_gap_bound", "gradient_gap_bound", "implicit_jacobian_bound"}, {}),
+    (["JFB-1", "rho=1"], "rho<1", {"neumann_factor"}, {}),
+    (["JFB-2", "rho_0=1.5", "K_layers=2", "B_T_norm=1", "v_norm=2"], "rho_0<1",
+     {"jacobian_gap_bound", "gradient_gap_bound"}, {"rho_bound": 1.5**2, "partial_theta_bound": 1 + 1.5}),
+    (["JFB-3", "rho=2", "B_norm=1", "v_norm=2", "g_DEQ_norm=1", "rho_0=0.5", "B_T_norm=1"], "rho<1",
+     {"inner_product_lower", "cosine_lower"}, {"K_sufficient": math.log(0.5 / 2) / math.log(0.5)}),
+    (["JFB-3", "rho=0.5", "B_norm=1", "v_norm=2", "g_DEQ_norm=1", "rho_0=1.2", "B_T_norm=1"], "rho_0<1",
+     {"K_sufficient"}, {"inner_product_lower": 1 - 0.5 / 0.5 * 2}),
+    (["JFB-4", "rho_0=2", "K_layers=2", "L_theta=1", "L_A=0", "L_B=0", "e_0=1", "v_norm=1"], "rho_0<1",
+     {"implicit_jacobian_bound", "jacobian_gap_bound", "gradient_gap_bound"},
+     {"iterate_gap_bound": 4.0, "unrolled_jacobian_bound": 1 + 2}),
+    (["JFB-5", "rho_0=3", "T_blocks=2", "K_layers=1", "L_theta=1", "L_A=0", "L_B=0", "e_init=1", "v_norm=1"],
+     "rho_0<1", {"gradient_gap_bound", "floor", "restart_excess_bound"}, {"output_gap_bound": 3.0**3}),
+    (["JFB-8", "rho_0=1.2", "tau_damp=0.5", "K_layers=2", "B_T_norm=1", "v_norm=1"], "rho_0<1",
+     {"jacobian_gap_bound", "gradient_gap_bound", "excess_over_undamped"},
+     {"rho_damped": 1 - 0.5 * (1 - 1.2), "jfb_gradient_factor": 0.5}),
+]
+
+
+@pytest.mark.parametrize("argv, failing, undefined, computed", NOT_CONTRACTIVE,
+                         ids=[f"{c[0][0]}:{c[0][1]}" for c in NOT_CONTRACTIVE])  # stable ids: the sets have no order
+def test_rho_at_least_one_is_a_failed_hypothesis_with_the_bounds_undefined(argv, failing, undefined, computed):
+    """ρ ≥ 1 is inside every symbol's domain: `bound` answers (exit 0, strict JSON) with the contraction failing,
+    the bounds that need 1/(1 − ρ) undefined with the reason, never a number, and the rest computed."""
+    data = bound(*argv)
+    verdicts = {h["name"]: h for h in data["hypotheses"]}
+    assert verdicts[failing]["holds"] is False and data["all_hypotheses_hold"] is False
+    assert data["verdict"] == "does not hold"
+    for name in undefined:
+        conclusion = data["conclusions"][name]
+        assert conclusion["value"] is None, name
+        assert conclusion["no_guarantee"].startswith("undefined: ") and "≥ 1" in conclusion["no_guarantee"]
+    for name, value in computed.items():
+        assert data["conclusions"][name]["value"] == pytest.approx(value), name
+        assert data["conclusions"][name]["no_guarantee"] is None or "undefined" not in \
+            data["conclusions"][name]["no_guarantee"]
+    assert any(note.startswith("undefined at these values: ") for note in data["notes"])
     code, out, err = run_cli(["bound", *argv])
-    assert code == 2 and out == "" and err.startswith("ipverify: error:") and len(err.splitlines()) == 1
-    assert "not a contraction" in err and "≥ 1" in err
+    assert code == 0 and err == "" and "undefined: " in out
+    assert "not a contraction" in out or "no depth K" in out
+
+
+def test_a_hypothesis_that_reads_an_undefined_bound_is_undecided():
+    """JFB-3 at ρ = 2: JFB-1's bound ρ/(1 − ρ)‖B‖‖v‖ = −2 is no bound, so "bound < ‖g_DEQ‖" is neither true nor
+    false; the contraction fails and decides the verdict."""
+    data = bound("JFB-3", "rho=2", "B_norm=1", "v_norm=1", "g_DEQ_norm=1", "rho_0=0.5", "B_T_norm=1")
+    verdicts = {h["name"]: h["holds"] for h in data["hypotheses"]}
+    assert verdicts == {"rho<1": False, "gap_bound<g_DEQ_norm": None, "rho_0<1": True}
+    assert data["all_hypotheses_hold"] is False
+    assert bound("JFB-3", "rho=0.2", "B_norm=1", "v_norm=1", "g_DEQ_norm=1", "rho_0=0.5",
+                 "B_T_norm=1")["all_hypotheses_hold"] is True
+
+
+def test_a_contraction_is_not_marked_undefined():
+    data = bound("JFB-2", "rho_0=0.5", "K_layers=2", "B_T_norm=1", "v_norm=2")
+    assert all(c["no_guarantee"] is None for c in data["conclusions"].values())
+    assert not any("undefined" in note for note in data["notes"])
 
 
 def test_jfb7_does_not_reject_a_non_contractive_step():

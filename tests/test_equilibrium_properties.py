@@ -3,13 +3,15 @@ mode is measured against the exact DEQ gradient, and each gap is compared with t
 evaluates on that layer (tolerance policy: numerics.tolerance). `target` pushes toward the largest observed/bound.
 
 Negative controls break the contraction (τ ≥ 2/L, a non-injective A, an expansive denoiser): the checker must flag
-it, and then no JFB bound is claimed; the command line refuses ρ ≥ 1 with one line.
+it, and then no JFB bound is claimed; the command line answers ρ ≥ 1 with the contraction failing and the bounds
+undefined.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import math
 
 import numpy as np
@@ -35,10 +37,10 @@ from ipverify.numerics.fixed_point import (
 from ipverify.numerics.gradient_modes import equilibrium_case
 from ipverify.numerics.operators import blur_1d, inpainting, with_condition_number
 from ipverify.verify import cli
-from ipverify.verify.claims._base import Judgement
 from ipverify.verify.claims.equilibrium import Layer, judge_jfb1, judge_jfb2, judge_jfb3, tanh_layer
 from ipverify.verify.claims.equilibrium_modes import judge_jfb4, judge_jfb5
 from ipverify.verify.claims.equilibrium_schemes import judge_damped
+from ipverify.verify.claims.kit import Judgement
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -202,7 +204,7 @@ def _cli(argv):
 @given(tau_L=st.floats(2.001, 4.0), mu_ratio=st.floats(0.0, 1.0), L=st.floats(0.1, 10.0))
 def test_negative_control_step_beyond_two_over_l_is_flagged(tau_L, mu_ratio, L):
     """τ ≥ 2/L: the JFB-7 checker refuses τL < 2, ρ_FB ≥ 1, and JFB-1 evaluated at that ρ fails its hypothesis (no
-    bound is claimed); the command line refuses rho = ρ_FB with one line."""
+    bound is claimed); the command line answers rho = ρ_FB with the contraction failing and the bounds undefined."""
     tau = tau_L / L
     ev7 = checker("JFB-7").evaluate({"tau_FB": tau, "mu_FB": mu_ratio * L, "L_FB": L, "lambda_sc": 0.0})
     assert ev7.evaluated_all_hypotheses and not ev7.holds
@@ -210,8 +212,17 @@ def test_negative_control_step_beyond_two_over_l_is_flagged(tau_L, mu_ratio, L):
     assert rho >= 1 - 1e-12
     ev1 = checker("JFB-1").evaluate({"rho": rho, "B_norm": 1.0, "v_norm": 1.0})
     assert not ev1.holds and ev1.binding.name == "rho<1"
-    code, out, err = _cli(["bound", "JFB-1", f"rho={max(rho, 1.0)!r}", "B_norm=1", "v_norm=1"])
-    assert code == 2 and out == "" and len(err.splitlines()) == 1 and "not a contraction" in err
+    code, out, err = _cli(["bound", "JFB-1", f"rho={max(rho, 1.0)!r}", "B_norm=1", "v_norm=1", "--json"])
+    _assert_undefined_answer(code, out, err)
+
+
+def _assert_undefined_answer(code: int, out: str, err: str) -> None:
+    """`bound JFB-1 --json` at ρ ≥ 1: exit 0, strict JSON, ρ < 1 fails and every bound is undefined (null)."""
+    assert code == 0 and err == "", err
+    data = json.loads(out, parse_constant=lambda c: pytest.fail(f"non-strict JSON {c}"))
+    assert data["all_hypotheses_hold"] is False and data["binding"] == "rho<1"
+    assert data["conclusions"] and all(c["value"] is None and "not a contraction" in c["no_guarantee"]
+                                       for c in data["conclusions"].values())
 
 
 @settings(max_examples=examples(3, 8, 80))
@@ -247,5 +258,4 @@ def test_negative_control_unconstrained_denoiser_is_flagged(seed, n, excess):
     assert rho >= 1
     ev = checker("JFB-1").evaluate({"rho": rho, "B_norm": 1.0, "v_norm": 1.0})
     assert not ev.holds
-    code, _, err = _cli(["bound", "JFB-1", f"rho={rho!r}"])
-    assert code == 2 and "not a contraction" in err
+    _assert_undefined_answer(*_cli(["bound", "JFB-1", f"rho={rho!r}", "B_norm=1", "v_norm=1", "--json"]))

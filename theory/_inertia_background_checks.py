@@ -1,4 +1,4 @@
-"""Self-checks of the background records IN-B1 … IN-B5 and IN-B8 (`theory.inertia`); each reads its record.
+"""Self-checks of the background records IN-B1 … IN-B5 and IN-B8 (`theory.inertia_background`); each reads its record.
 
 They re-derive the heavy-ball Lyapunov identity, ACFR's key quadratic form, the IGAHD updates as discretisations of
 DIN, condition (26), the vanishing-damping weights and rates, and compare them with the record's own quantities.

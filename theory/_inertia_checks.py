@@ -1,4 +1,4 @@
-"""Self-checks of the inertial records (`theory.inertia`); every check reads the record it is given.
+"""Self-checks of the inertial records (`theory.inertia`, `theory.inertia_guarantees`); each reads its record.
 
 Each check re-derives a quantity from its proof step (the Lyapunov inequality, the window sum, a discretisation, a
 descent lemma, a value at a special point, a relation with another record) and compares it with the record's own

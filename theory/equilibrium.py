@@ -29,9 +29,11 @@ import functools
 
 import sympy as sp
 
-from ipverify.theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
+from ipverify.theory._core import Family, Hypothesis, Provenance, Quantity, Result, SelfCheck, Undefined
 from ipverify.theory._proofs import identical, positive
 from ipverify.theory.symbols import S, syms
+
+FAMILY = Family("JFB", "Equilibrium models: restarted JFB vs DEQ", "arXiv:2506.13239", order=4)
 
 PAPER = ("Davy, Briceño-Arias, Pustelnik. Restarted contractive operators to learn at equilibrium. "
          "arXiv:2506.13239 (2025).")
@@ -119,6 +121,8 @@ def at_sum(expr, symbol=rho_0):
 NEUMANN_FACTOR = rho / (1 - rho)
 CONTRACTION = Hypothesis("rho<1", sp.StrictLessThan(rho, 1),
                          "Φ is a contraction at the equilibrium (A1): ‖∂_xΦ(x*)‖₂ ≤ ρ < 1 (operator norm)")
+NOT_A_CONTRACTION = ("ρ ≥ 1: Φ is not a contraction, the Neumann series Σρʲ diverges and ρ/(1 − ρ) is undefined "
+                     "(a pole at 1, negative beyond)")
 
 
 def _jfb1_neumann_series(r: Result) -> bool:
@@ -171,6 +175,7 @@ JFB_1 = Result(
                "The bound is attained by the scalar layer A = ρ."),
     symbols=syms("rho", "B_norm", "v_norm"),
     hypotheses=(CONTRACTION,),
+    undefined=(Undefined(sp.GreaterThan(rho, 1), NOT_A_CONTRACTION),),
     conclusions=(
         Quantity("neumann_factor", NEUMANN_FACTOR, "‖(I − A)⁻¹A‖ ≤ ρ/(1 − ρ)"),
         Quantity("jacobian_gap_bound", NEUMANN_FACTOR * B_norm, "‖J* − B‖ ≤ this bound"),
@@ -182,8 +187,8 @@ JFB_1 = Result(
     choices=("The proof needs only ‖∂_xΦ(x*)‖₂ ≤ ρ, so ρ may be a certified global Lipschitz constant or the exact "
              "local ‖A(x*)‖₂; the claims use the certified one and report the local one beside it.",
              NORM_NOT_RADIUS,
-             "ρ ≥ 1 is not a contraction: the hypothesis fails, the bound is not claimed, and `ipverify bound` refuses "
-             "the input with a one-line error.",
+             "ρ ≥ 1 is not a contraction: the hypothesis fails, and `ipverify bound` answers so and shows the bounds "
+             "as undefined (the record's `undefined` region).",
              "Φ may be one layer (JFB with grad=1), the K-layer block Φ_K (JFB on Φ_K, see JFB-2) or the damped "
              "layer (1 − τ)I + τT (JFB-8, where the JFB gradient is τBᵀv)."),
     references=(PAPER, FUNG, BOLTE, TORCHDEQ),
@@ -203,6 +208,13 @@ TAIL_FACTOR = RHO_K / (1 - rho_0)
 PARTIAL_THETA_FACTOR = (1 - RHO_K) / (1 - rho_0)
 LAYER_CONTRACTION = Hypothesis("rho_0<1", sp.StrictLessThan(rho_0, 1),
                                "every layer T is a contraction: ‖∂_xT(x)‖₂ ≤ ρ₀ < 1 (operator norm)")
+LAYER_NOT_A_CONTRACTION = ("ρ₀ ≥ 1: the layer is not a contraction, Σρ₀ʲ diverges and 1/(1 − ρ₀) is undefined (a pole "
+                           "at 1, negative beyond)")
+
+
+def layer_undefined(*quantities: str) -> Undefined:
+    """ρ₀ ≥ 1, where the named bounds (those with 1/(1 − ρ₀), the tail of a divergent series) are undefined."""
+    return Undefined(sp.GreaterThan(rho_0, 1), LAYER_NOT_A_CONTRACTION, quantities)
 
 
 def _jfb2_series(r: Result) -> bool:
@@ -297,6 +309,7 @@ JFB_2 = Result(
                "(ρ₀ᴷ/(1 − ρ₀))‖B_T‖‖v‖: geometric decay in K."),
     symbols=syms("rho_0", "K_layers", "B_T_norm", "v_norm"),
     hypotheses=(LAYER_CONTRACTION,),
+    undefined=(layer_undefined("jacobian_gap_bound", "gradient_gap_bound"),),
     conclusions=(
         Quantity("rho_bound", RHO_K, "Lip(Φ_K) ≤ ρ₀ᴷ"),
         Quantity("jacobian_gap_bound", TAIL_FACTOR * B_T_norm, "‖J* − J_K‖ ≤ this bound"),
@@ -401,7 +414,12 @@ JFB_3 = Result(
     symbols=syms("rho", "B_norm", "v_norm", "g_DEQ_norm", "rho_0", "B_T_norm"),
     hypotheses=(CONTRACTION,
                 Hypothesis("gap_bound<g_DEQ_norm", sp.StrictLessThan(JFB1_GAP, g_norm),
-                           "the JFB-1 error bound is below ‖g_DEQ‖")),
+                           "the JFB-1 error bound is below ‖g_DEQ‖"),
+                LAYER_CONTRACTION),
+    undefined=(Undefined(sp.GreaterThan(rho, 1), NOT_A_CONTRACTION,
+                         ("inner_product_lower", "cosine_lower", "gap_bound<g_DEQ_norm")),
+               Undefined(sp.GreaterThan(rho_0, 1), "ρ₀ ≥ 1: no depth K makes ρ₀ᴷ/(1 − ρ₀) small (log(1 − ρ₀) is "
+                         "undefined and log ρ₀ ≥ 0)", ("K_sufficient",))),
     conclusions=(
         Quantity("inner_product_lower", INNER_LOWER, "⟨g_JFB, g_DEQ⟩ ≥ this bound (> 0 under the hypotheses)"),
         Quantity("cosine_lower", COSINE_LOWER, "cos∠(g_JFB, g_DEQ) ≥ this bound"),
@@ -410,7 +428,8 @@ JFB_3 = Result(
     unconfirmed=(NOT_READ, "Fung et al.'s exact descent condition (γ-contraction plus a coercivity assumption MᵀM "
                  "on ∂_θT) and whether the paper states a descent result at all"),
     choices=("The sufficient condition uses JFB-1's bound; the claims check ⟨g_JFB, g_DEQ⟩ against the bound only "
-             "where JFB-1 certifies the hypothesis, and count the instances that are certified.",),
+             "where JFB-1 certifies the hypothesis, and count the instances that are certified.",
+             "The depth K_sufficient needs a contractive layer (ρ₀ < 1), a hypothesis of its own.",),
     references=(PAPER, FUNG),
     self_checks=(
         SelfCheck("inner and cosine bounds follow from ⟨a, b⟩ = ‖b‖² + ⟨a − b, b⟩ with e = JFB-1's bound",
@@ -505,6 +524,7 @@ JFB_4 = Result(
                "‖g_K − g_DEQ‖ ≤ ‖J_K‖L_ℓρ₀ᴷe₀ + ‖J_K − J*‖‖∇ℓ(x*)‖ with ‖J_K‖ ≤ L_θ(1 − ρ₀ᴷ)/(1 − ρ₀)."),
     symbols=syms("rho_0", "K_layers", "L_theta", "L_A", "L_B", "e_0", "v_norm", "L_ell"),
     hypotheses=(LAYER_CONTRACTION,),
+    undefined=(layer_undefined("implicit_jacobian_bound", "jacobian_gap_bound", "gradient_gap_bound"),),
     conclusions=(
         Quantity("iterate_gap_bound", RHO_K * e_0, "‖x_K − x*‖ ≤ this bound"),
         Quantity("implicit_jacobian_bound", J_STAR_BOUND, "‖J*‖ ≤ this bound"),

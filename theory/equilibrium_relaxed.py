@@ -14,7 +14,16 @@ import sympy as sp
 
 from ipverify.theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
 from ipverify.theory._proofs import identical, nonnegative, positive
-from ipverify.theory.equilibrium import LAYER_CONTRACTION, NORM_NOT_RADIUS, PAPER, RHO_LOG, TORCHDEQ, generic, same
+from ipverify.theory.equilibrium import (
+    LAYER_CONTRACTION,
+    NORM_NOT_RADIUS,
+    PAPER,
+    RHO_LOG,
+    TORCHDEQ,
+    generic,
+    layer_undefined,
+    same,
+)
 from ipverify.theory.symbols import S, syms
 
 COMBETTES = "Combettes, Wajs. Signal recovery by proximal forward-backward splitting. Multiscale Model. Simul. 2005."
@@ -245,6 +254,7 @@ JFB_8 = Result(
     symbols=syms("rho_0", "tau_damp", "K_layers", "B_T_norm", "v_norm"),
     hypotheses=(LAYER_CONTRACTION,
                 Hypothesis("tau_damp<=1", sp.LessThan(tau_d, 1), "damping τ ≤ 1 (a convex combination)")),
+    undefined=(layer_undefined("jacobian_gap_bound", "gradient_gap_bound", "excess_over_undamped"),),
     conclusions=(
         Quantity("rho_damped", RHO_TAU, "Lip(T_τ) ≤ ρ_τ = 1 − τ(1 − ρ₀) (< 1 under the hypotheses)"),
         Quantity("jfb_gradient_factor", tau_d, "∂_θT_τ = τ∂_θT: damped JFB returns τ·B_Tᵀv"),

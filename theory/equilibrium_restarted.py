@@ -27,6 +27,7 @@ from ipverify.theory.equilibrium import (
     at_sum,
     e_0,
     generic,
+    layer_undefined,
     same,
     unrolled_jacobian_gap,
     vectors,
@@ -133,6 +134,7 @@ JFB_5 = Result(
                "step for suitable (K, T)."),
     symbols=syms("rho_0", "K_layers", "T_blocks", "L_theta", "L_A", "L_B", "e_init", "v_norm", "L_ell", "e_0"),
     hypotheses=(LAYER_CONTRACTION,),
+    undefined=(layer_undefined("gradient_gap_bound", "floor", "restart_excess_bound"),),
     definitions=(Quantity("e_0", E_0_RESTART, "‖x̂ − x*‖ ≤ ρ₀^{TK}e_init after T restart blocks"),),
     conclusions=(
         Quantity("output_gap_bound", OUTPUT_GAP, "‖Φ_K(x̂) − x*‖ ≤ this bound"),

@@ -15,7 +15,7 @@ import functools
 
 import sympy as sp
 
-from ipverify.theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
+from ipverify.theory._core import Family, Hypothesis, Provenance, Quantity, Result, SelfCheck
 from ipverify.theory._proofs import nonnegative, positive, solution_set
 from ipverify.theory.gradient_flow import (
     ASSUMED_LIP_J,
@@ -38,6 +38,8 @@ from ipverify.theory.gradient_flow import (
 from ipverify.theory.kl import Psi_inverse_of, Psi_of, psi_mse, s, tau_
 from ipverify.theory.symbols import S, syms
 from ipverify.theory.two_layer import dV, dW, jacobian_difference_majorants, jacobian_difference_split
+
+FAMILY = Family("GD", "Gradient descent", "EUSIPCO 2024", order=2)
 
 PAPER = ("Buskulic, Fadili, Quéau. Recovery Guarantees of Unsupervised Neural Networks for Inverse Problems "
          "trained with Gradient Descent. EUSIPCO 2024.")
@@ -194,7 +196,7 @@ GD_2 = Result(
                "from ∇f(θ) − ∇f(θ′) = (J − J′)ᵀAᵀr + J′ᵀAᵀA(g − g′)."),
     symbols=syms("A_norm", "Lip_g", "Lip_J", "sup_residual"),
     conclusions=(Quantity("L_bound", L_BOUND, "Lip_𝔹(∇f) ≤ this bound"),),
-    references=(PAPER),
+    references=(PAPER,),
     assumed_inputs=(("Lip_g", "Lip_g is a Lipschitz constant of g(u, ·) on the ball"), ASSUMED_LIP_J,
                     ("sup_residual", "sup_residual bounds ‖A g(u, θ) − y‖ on the ball")),
     self_checks=(SelfCheck("L_bound is the sum over the split's terms of the products of their factors' norms",
@@ -253,7 +255,7 @@ GD_3 = Result(
     conclusions=(Quantity("theta_dist_bound", R_prime_GD, "‖θ_τ − θ₀‖ ≤ R′_GD"),
                  Quantity("gamma_max", 1 / L, "largest admissible step")),
     unconfirmed=("the form R′_GD = ν₁R′_GF and any first-step term", "the theorem's numbering"),
-    references=(PAPER),
+    references=(PAPER,),
     assumed_inputs=ASSUMED_SMOOTHNESS_INPUTS,
     self_checks=(SelfCheck("ν₁ = b/a with the ABS constants", lambda r: _is_abs_ratio(r.definition("nu_1"))),
                  mse_radius_check(), two_layer_lip_check(), weyl_radius_check(),
@@ -425,7 +427,7 @@ GD_5 = Result(
     conclusions=(Quantity("k_required", K_RECALLED_GD, "recalled sufficient width (C_width unknown)"),
                  Quantity("discretisation_factor", nu_1**4, "ν₁⁴ ∈ ]1, 256]")),
     unconfirmed=("the constants C, C′; the power of ν₁ (ν₁⁴, ν₁², absorbed)", "the log d factor", "the probability"),
-    references=(PAPER),
+    references=(PAPER,),
     assumed_inputs=(ASSUMED_L,),
     self_checks=(
         SelfCheck("ν₁ = b/a with the ABS constants", lambda r: _is_abs_ratio(r.definition("nu_1"))),
@@ -477,6 +479,7 @@ def _r_prime_gamma_is_gd4_path(r) -> bool:
                                                          R_prime: r.definition("R_prime")}), path)
 
 
+# evaluate=False where SymPy cannot decide a relation: the same relation, built without the attempt (faster import)
 GD_6 = Result(
     id="GD-6",
     title="Two-layer facts for GD: Lipschitz Jacobian with a φ″ bound, and the width",
@@ -487,14 +490,15 @@ GD_6 = Result(
                "R′_γ < R once k > 4R′_γ²(√2B + C max_j‖V₀[:,j]‖ + CR′_γ)²/σ₀²; k ∝ R′⁴ for large R′."),
     symbols=syms("k", "B", "C", "V_col_max", "R", "sigma_0", "sigma_A", "residual_0", "gamma", "L", "c_gamma",
                  "R_prime", "R_prime_gamma"),
-    hypotheses=(Hypothesis("k>k_required", sp.StrictGreaterThan(k, K_REQUIRED_GD6), "the width certifies R′_γ < R"),
+    hypotheses=(Hypothesis("k>k_required", sp.StrictGreaterThan(k, K_REQUIRED_GD6, evaluate=False),
+                           "the width certifies R′_γ < R"),
                 Hypothesis("gamma*L<2", sp.StrictLessThan(gamma * L, 2), "step size: c_γ is finite (γ < 2/L)")),
     definitions=(Quantity("c_gamma", C_GAMMA, "c_γ"), Quantity("R_prime", R_PRIME_MSE, "R′_GF (MSE)"),
                  Quantity("R_prime_gamma", S("c_gamma") * R_prime, "R′_γ = c_γR′_GF")),
     conclusions=(Quantity("Lip_J_bound", LIP_J_GD6, "Lip_{𝔹(θ₀,R)}(J_g) ≤ this bound"),
                  Quantity("k_required", K_REQUIRED_GD6, "sufficient width for GD")),
     choices=("R′_γ (derived) rather than ν₁R′ enters the width; GD-5 keeps the recalled ν₁⁴.",),
-    references=(PAPER),
+    references=(PAPER,),
     assumed_inputs=(ASSUMED_L,),
     self_checks=(SelfCheck("c_γ = 1/(γa), the path-length constant of the ABS argument",
                            lambda r: _is_path_constant(r.definition("c_gamma"))),

@@ -1,4 +1,7 @@
-"""The Deep Inverse Prior trained with inertia: IN-1 … IN-9 and background IN-B1 … IN-B8.
+"""The Deep Inverse Prior trained with inertia, the dynamics: IN-1 … IN-5 (well-posedness, energy, PL on the ball,
+the gradient-flow baseline, DIN's accelerated rate). What the rate guarantees on the DIP (radius, recovery, the
+discrete algorithm, the width: IN-6 … IN-9) is `theory.inertia_guarantees`, the background IN-B1 … IN-B8
+`theory.inertia_background`.
 
 Paper: Buskulic, Fadili, Quéau, arXiv:2506.02986 (2025). Only the abstract and a machine-written review of the full text
 were read: the DIN equation with θ̇(0) = 0, assumptions A-1/A-2 and the existence of a first-order rewriting are
@@ -21,18 +24,16 @@ Choices on the notes' open points:
 - PL constant on the ball: σ_min(J_g) ≥ σ₀/2 on 𝔹(θ₀, R) (GF-2) gives ‖∇f‖² ≥ σ_A²(σ₀/2)²·‖A g − y‖² = 2μ f with
   μ = σ_A²σ₀²/4 = σ_A²(σ₀/2)². The value σ_A²(σ₀/2)²/2 is also valid but twice weaker (it drops the 2 of f = ½‖r‖²);
   the sharper μ is proved and used.
-- IN-6 uses the notes' window h = 2/κ (constant √2/(1 − e⁻¹) ≈ 2.24).
-- IN-8 (the paper's discrete algorithm is unknown): our adaptive inertial method takes IGAHD-SC's update (IN-B3) with
-  a backtracked step and accepts it only when it passes a sufficient-decrease and a path-length test, falling back to
-  a gradient step (momentum restart) otherwise; its linear rate and radius are proved here.
 """
 
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 
 from ipverify.theory import _inertia_checks as checks
-from ipverify.theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
+from ipverify.theory._core import Family, Hypothesis, Provenance, Quantity, Result, SelfCheck
 from ipverify.theory._pinning import equal
 from ipverify.theory._proofs import identical, positive
 from ipverify.theory.gradient_flow import (
@@ -45,6 +46,8 @@ from ipverify.theory.gradient_flow import (
     weyl_radius_check,
 )
 from ipverify.theory.symbols import S, syms
+
+FAMILY = Family("IN", "Inertia: DIN and its discretisations", "arXiv:2506.02986", order=3)
 
 PAPER = ("Buskulic, Fadili, Quéau. Implicit Regularization of the Deep Inverse Prior Trained with Inertia. "
          "arXiv:2506.02986 (2025).")
@@ -84,7 +87,7 @@ LIP_J = LIP_J_DEFINITION
 LIP_J_ASSUMED = (ASSUMED_LIP_J,)
 
 
-def _conditioning_from_gf10(r) -> bool:
+def conditioning_from_gf10(r) -> bool:
     """Lip_J is GF-10's bound, and the record's R (GF-10's certified radius, shrunk against rounding) meets
     R·Lip_J = σ₀/2 once unshrunk (GF-2)."""
     from ipverify.theory.registry import get
@@ -93,7 +96,7 @@ def _conditioning_from_gf10(r) -> bool:
             and weyl_radius_check().verify(r))
 
 
-def _decays_to_floor(r, name, floor, start, decay, at_zero, power=1) -> bool:
+def decays_to_floor(r, name, floor, start, decay, at_zero, power=1) -> bool:
     """bound^power − floor = (start − floor)·decay, and the bound is `at_zero` when y ∈ Im(A) at t = τ = 0."""
     bound = r.expr(name)
     zero = bound.subs({y_perp: 0, S("t"): 0, S("tau"): 0})
@@ -125,15 +128,24 @@ def _theta_dot_at_zero(psi0, a=_a, b=_b):
     return -b * _g0 - (a - 1 / b) * _th0 - psi0 / b
 
 
+@functools.cache
 def _solve_psi0():
-    """ψ₀ such that θ̇(0) = 0, solved by SymPy (not typed in)."""
+    """ψ₀ such that θ̇(0) = 0, solved by SymPy."""
     (solution,) = sp.solve(sp.Eq(_theta_dot_at_zero(_psi0), 0), _psi0)
     return sp.expand(solution)
 
 
-PSI0_DIP = _solve_psi0()
-PSI0_THETA_COEFF = PSI0_DIP.coeff(_th0).subs({_a: alpha, _b: beta})
-PSI0_GRAD_COEFF = PSI0_DIP.coeff(_g0).subs({_a: alpha, _b: beta})
+PSI0_DIP = (1 - _a * _b) * _th0 - _b**2 * _g0
+"""ψ₀ with θ̇(0) = 0; IN-1's self-checks prove the record's coefficients are those of `_solve_psi0`."""
+PSI0_THETA_COEFF = 1 - alpha * beta
+PSI0_GRAD_COEFF = -(beta**2)
+
+
+def _psi0_is_solved(r) -> bool:
+    """The record's ψ(0) coefficients are those of the ψ₀ that SymPy solves from θ̇(0) = 0."""
+    solved = _solve_psi0().subs({_a: alpha, _b: beta})
+    return identical(r.conclusion("psi0_theta_coefficient"), solved.coeff(_th0)) and identical(
+        r.conclusion("psi0_gradient_coefficient"), solved.coeff(_g0))
 
 
 def _psi0_matches_notes(r=None) -> bool:
@@ -179,6 +191,7 @@ IN_1 = Result(
         SelfCheck("the record's ψ(0) is the notes' (1 − αβ)θ₀ − β²∇f(θ₀)", _psi0_matches_notes),
         SelfCheck("the (θ, w) form of the record's system is equivalent, with w(0) = β∇f(θ₀)",
                   checks.w_form_is_equivalent),
+        SelfCheck("the record's ψ(0) is the ψ₀ SymPy solves from θ̇(0) = 0", _psi0_is_solved),
     ),
 )
 
@@ -246,14 +259,9 @@ IN_2 = Result(
 # ------------------------------------------------------------------------------------------------------------ IN-3
 
 
-def _pl_constant():
-    """μ from ‖∇f‖ ≥ σ_min(J)σ_A‖r‖, σ_min(J) ≥ σ₀/2 (GF-2) and f = ½‖r‖²: the largest μ with ‖∇f‖² ≥ 2μ f."""
-    f = sp.Symbol("f", positive=True)
-    gradient_lower = (sigma_0 / 2) * sigma_A * sp.sqrt(2 * f)
-    return sp.simplify(gradient_lower**2 / (2 * f))
-
-
-MU_PL = _pl_constant()
+MU_PL = sigma_0**2 * sigma_A**2 / 4
+"""The largest μ with ‖∇f‖² ≥ 2μ f from ‖∇f‖ ≥ σ_min(J)σ_A‖r‖, σ_min(J) ≥ σ₀/2 (GF-2) and f = ½‖r‖², as the
+records' self-check `checks.mu_pl_is_the_pl_constant` derives."""
 theta_dist, loss_t = S("theta_dist"), S("loss_t")
 
 
@@ -301,7 +309,7 @@ IN_3 = Result(
         SelfCheck("‖∇f‖² ≥ ((σ₀/2)σ_A)²‖A g − Py‖² = 2μ(f − ½y_perp²) (Pythagoras ‖A g − y‖² = ‖A g − Py‖² + "
                   "y_perp²)", lambda r: identical(r.expr("grad_norm_sq_lower").subs(mu_PL, r.definition("mu_PL")),
                                                   ((sigma_0 / 2) * sigma_A) ** 2 * (2 * loss_t - y_perp**2))),
-        SelfCheck("Lip_J is GF-10's bound; R·Lip_J = σ₀/2 at the certified R", _conditioning_from_gf10),
+        SelfCheck("Lip_J is GF-10's bound; R·Lip_J = σ₀/2 at the certified R", conditioning_from_gf10),
     ),
 )
 
@@ -349,20 +357,21 @@ IN_4 = Result(
                   checks.flow_path_length),
         SelfCheck("in σ-notation the loss and residual bounds are GF-5's", checks.gf_bounds_are_gf5s),
         SelfCheck("f − ½y_perp² and ‖y(t) − y‖² − y_perp² decay at the rate gf_rate from their values at t = 0",
-                  lambda r: _decays_to_floor(r, "loss_bound", LOSS_FLOOR, loss_0, sp.exp(-r.expr("gf_rate") * t),
+                  lambda r: decays_to_floor(r, "loss_bound", LOSS_FLOOR, loss_0, sp.exp(-r.expr("gf_rate") * t),
                                              loss_0)
-                  and _decays_to_floor(r, "residual_bound", y_perp**2, residual_0**2,
+                  and decays_to_floor(r, "residual_bound", y_perp**2, residual_0**2,
                                        sp.exp(-r.expr("gf_rate") * t), residual_0, power=2)),
-        SelfCheck("Lip_J is GF-10's bound; R·Lip_J = σ₀/2 at the certified R", _conditioning_from_gf10),
+        SelfCheck("Lip_J is GF-10's bound; R·Lip_J = σ₀/2 at the certified R", conditioning_from_gf10),
     ),
 )
 
 # ------------------------------------------------------------------------------------------------------------ IN-5
 
 DIN_RATE_HESSIAN = 2 * mu_PL * beta / (1 + alpha * beta + 2 * mu_PL * beta**2)
-KAPPA = sp.Min(alpha, DIN_RATE_HESSIAN)
+KAPPA = sp.Min(alpha, DIN_RATE_HESSIAN, evaluate=False)  # SymPy cannot order the two: the same Min, built faster
 
 
+@functools.cache
 def _optimal_parameters():
     """Maximise min{a, 2b/(1 + ab + 2b²)} (a = α/√μ, b = β√μ): on the curve F(a, b) = ba² + (1 + 2b²)a − 2b = 0
     where both terms agree, da/db = 0 ⇔ ∂F/∂b = 0; SymPy solves the pair."""
@@ -372,7 +381,8 @@ def _optimal_parameters():
     return solution[a], solution[b]
 
 
-A_OPT, B_OPT = _optimal_parameters()
+A_OPT, B_OPT = 2 - sp.sqrt(2), sp.sqrt(2) / 2
+"""α*/√μ and β*√μ; IN-5's self-checks prove them the unique solution of `_optimal_parameters`' Lagrange system."""
 ALPHA_OPT = A_OPT * sp.sqrt(mu_PL)
 BETA_OPT = B_OPT / sp.sqrt(mu_PL)
 KAPPA_OPT = A_OPT * sp.sqrt(mu_PL)
@@ -390,12 +400,26 @@ def _optimum_is_global(c=None, b_opt=None) -> bool:
     return decreasing and square
 
 
-def _speedup_threshold():
-    (solution,) = sp.solve(sp.Eq(KAPPA_OPT, 2 * mu_PL), mu_PL)
+@functools.cache
+def _speedup_threshold(kappa_opt, gf_rate):
+    """The single μ > 0 where κ*(μ) = gradient flow's rate (solved)."""
+    (solution,) = sp.solve(sp.Eq(kappa_opt, gf_rate), mu_PL)
     return solution
 
 
-MU_SPEEDUP = _speedup_threshold()
+MU_SPEEDUP = sp.Rational(3, 2) - sp.sqrt(2)
+"""The μ > 0 with κ* = 2μ, which IN-5's self-checks solve (`_speedup_threshold`)."""
+
+
+def _optimum_is_solved(r) -> bool:
+    """(α*/√μ, β*√μ) is the single solution SymPy finds of the Lagrange system, and the threshold the single root of
+    κ*(μ) = 2μ, both read from the record."""
+    a_opt, b_opt = _optimal_parameters()
+    return (identical(r.conclusion("alpha_opt"), a_opt * sp.sqrt(mu_PL))
+            and identical(r.conclusion("beta_opt"), b_opt / sp.sqrt(mu_PL))
+            and identical(r.conclusion("kappa_opt"), a_opt * sp.sqrt(mu_PL))
+            and identical(r.conclusion("mu_speedup_threshold"),
+                          _speedup_threshold(r.conclusion("kappa_opt"), r.conclusion("gf_rate"))))
 
 
 R_CONSTANT = sp.sqrt(2) / (1 - sp.exp(-1))
@@ -403,7 +427,7 @@ RESIDUAL_RATE = sp.sqrt(y_perp**2 + (2 * energy_0 / (1 + alpha * beta) - y_perp*
 """‖y(t) − y‖² = 2f ≤ y_perp² + (2E(0)/(1 + αβ) − y_perp²)e^{−κt} (IN-5 with the floor)."""
 R_PRIME_DIN_EXPR = R_CONSTANT * sp.sqrt(energy_0 / (alpha * kappa))
 
-_DIN_DEFINITIONS = (
+DIN_DEFINITIONS = (
     Quantity("mu_PL", MU_PL, "PL constant σ_A²σ₀²/4 (IN-3)"),
     Quantity("loss_0", LOSS_0, "f(θ₀) = ½‖y(0) − y‖²"),
     Quantity("energy_0", ENERGY_0, "E(0) with θ̇(0) = 0 (IN-2)"),
@@ -413,9 +437,9 @@ _DIN_DEFINITIONS = (
     CERTIFIED_R_USED,
     LIP_J,
 )
-_DIN_SYMBOLS = ("alpha", "beta", "mu_PL", "sigma_A", "sigma_0", "residual_0", "loss_0", "grad_norm_0", "energy_0",
+DIN_SYMBOLS = ("alpha", "beta", "mu_PL", "sigma_A", "sigma_0", "residual_0", "loss_0", "grad_norm_0", "energy_0",
                 "kappa_DIN", "R_prime_DIN", "R_prime", "R", "B", "k", "V_col_max", "Lip_J", "y_perp")
-_DIN_DEFINITION_CHECKS = (
+DIN_DEFINITION_CHECKS = (
     SelfCheck("μ is the tight constant of ‖∇f‖² ≥ (σ_min(GF-2)σ_A)²·2(f − F), and GF-3's rate",
               checks.mu_pl_is_the_pl_constant),
     SelfCheck("f(θ₀) = ½‖y(0) − y‖²", checks.loss_0_is_half_the_squared_residual),
@@ -426,9 +450,9 @@ _DIN_DEFINITION_CHECKS = (
     SelfCheck("R′ = √(2f(θ₀))/√μ = GF-5's 2‖y(0) − y‖/(σ_Aσ₀)", checks.r_prime_is_the_flow_path_length),
     SelfCheck("R is GF-10's certified radius (shrunk by 10⁻¹²) and Lip_J GF-10's bound", checks.radius_is_gf10s),
 )
-"""Pins of `_DIN_DEFINITIONS`, in the same order (the first five cover IN-9's)."""
+"""Pins of `DIN_DEFINITIONS`, in the same order (the first five cover IN-9's)."""
 
-_DIN_HYPOTHESES = (
+DIN_HYPOTHESES = (
     Hypothesis("alpha>0", sp.StrictGreaterThan(alpha, 0), "viscous damping (the radius needs α > 0)"),
     Hypothesis("beta>0", sp.StrictGreaterThan(beta, 0), "Hessian damping (the argument needs β > 0; β = 0 is IN-B8)"),
     Hypothesis("R_prime_DIN<R", sp.StrictLessThan(R_prime_DIN, R),
@@ -439,11 +463,11 @@ _DIN_HYPOTHESES = (
 def _din_bounds_reach_the_floor(r) -> bool:
     k, c = r.expr("kappa"), 1 + alpha * beta
     decay = sp.exp(-k * t)
-    return (_decays_to_floor(r, "energy_bound", c * LOSS_FLOOR, energy_0, decay, energy_0)
-            and _decays_to_floor(r, "loss_bound", LOSS_FLOOR, energy_0 / c, decay, energy_0 / c)
-            and _decays_to_floor(r, "residual_bound", y_perp**2, 2 * energy_0 / c, decay, sp.sqrt(2 * energy_0 / c),
+    return (decays_to_floor(r, "energy_bound", c * LOSS_FLOOR, energy_0, decay, energy_0)
+            and decays_to_floor(r, "loss_bound", LOSS_FLOOR, energy_0 / c, decay, energy_0 / c)
+            and decays_to_floor(r, "residual_bound", y_perp**2, 2 * energy_0 / c, decay, sp.sqrt(2 * energy_0 / c),
                                  power=2)
-            and _decays_to_floor(r, "gf_loss_bound", LOSS_FLOOR, loss_0, sp.exp(-r.expr("gf_rate") * t), loss_0))
+            and decays_to_floor(r, "gf_loss_bound", LOSS_FLOOR, loss_0, sp.exp(-r.expr("gf_rate") * t), loss_0))
 
 
 IN_5 = Result(
@@ -458,9 +482,9 @@ IN_5 = Result(
                "[f(θ₀) + β²‖∇f(θ₀)‖²/(2(1 + αβ)) − F]e^{−κt}. κ is maximal at α* = (2 − √2)√μ, β* = 1/√(2μ), with "
                "κ* = (2 − √2)√μ ≈ 0.586√μ (closed form, proved optimal); κ = √μ/2 at (√μ, 1/√μ). Gradient flow gives "
                "2μ (IN-4): DIN is faster at the optimum exactly when μ < (1 − 1/√2)² ≈ 0.0858."),
-    symbols=syms(*_DIN_SYMBOLS, "t"),
-    hypotheses=(*_DIN_HYPOTHESES, Y_PERP_HYPOTHESIS),
-    definitions=_DIN_DEFINITIONS,
+    symbols=syms(*DIN_SYMBOLS, "t"),
+    hypotheses=(*DIN_HYPOTHESES, Y_PERP_HYPOTHESIS),
+    definitions=DIN_DEFINITIONS,
     conclusions=(
         Quantity("kappa", kappa, "DIN energy (and loss) rate κ at these (α, β)"),
         Quantity("alpha_opt", ALPHA_OPT, "optimal viscous damping α* = (2 − √2)√μ"),
@@ -489,7 +513,7 @@ IN_5 = Result(
              "C of the loss bound is E(0)/(1 + αβ), from f ≤ E/(1 + αβ)."),
     references=(PAPER, ACFR),
     self_checks=(
-        *_DIN_DEFINITION_CHECKS,
+        *DIN_DEFINITION_CHECKS,
         SelfCheck("the rate kappa is the Lyapunov rate min{α, κ_H}",
                   lambda r: checks.kappa_is_the_lyapunov_rate(r, "kappa")),
         SelfCheck("theta_dist_bound is the window sum at h = 2/κ", lambda r: checks.radius_is_the_window_sum(
@@ -511,235 +535,10 @@ IN_5 = Result(
                                                r.conclusion("beta_opt") * sp.sqrt(mu_PL))),
         SelfCheck("at κ = κ_H the ‖∇f‖² coefficient vanishes; κ_Hβ < 1", checks.kappa_closes_the_lyapunov_bound),
         SelfCheck("κ* > 2μ ⇔ μ < mu_speedup_threshold (solveset)", checks.speedup_region),
-        SelfCheck("Lip_J is GF-10's bound; R·Lip_J = σ₀/2 at the certified R", _conditioning_from_gf10),
+        SelfCheck("Lip_J is GF-10's bound; R·Lip_J = σ₀/2 at the certified R", conditioning_from_gf10),
+        SelfCheck("α*, β*, κ* and the threshold are what SymPy solves (Lagrange system, κ*(μ) = 2μ)",
+                  _optimum_is_solved),
     ),
 )
 
-# ------------------------------------------------------------------------------------------------------------ IN-6
-
-
-IN_6 = Result(
-    id="IN-6",
-    title="Implicit-regularisation radius of DIN",
-    citation="arXiv:2506.02986, radius of the main theorem (constant UNCONFIRMED)",
-    provenance=Provenance.DERIVED,
-    variant=REBUILT,
-    statement=("From Ė ≤ −α‖θ̇‖² and E(t) ≤ E(0)e^{−κt}: ∫₀^∞‖θ̇‖ ≤ √(hE(0)/α)/(1 − e^{−κh/2}) for every h > 0; with "
-               "h = 2/κ, R′_DIN = (√2/(1 − e⁻¹))√(E(0)/(ακ)) ≈ 2.24√(E(0)/(ακ)). If R′_DIN < R the trajectory "
-               "never leaves 𝔹(θ₀, R) (bootstrap, with R·Lip(J_g) ≤ σ₀/2), so IN-5 holds for all t. When y ∉ Im(A) "
-               "the argument runs on E − (1 + αβ)½‖P⊥y‖² ≤ E, so the radius with E(0) stays valid (conservative). "
-               "A large β enlarges R′_DIN (E(0) ∋ β²‖∇f(θ₀)‖²/2)."),
-    symbols=syms(*_DIN_SYMBOLS),
-    hypotheses=_DIN_HYPOTHESES,
-    definitions=_DIN_DEFINITIONS,
-    conclusions=(
-        Quantity("theta_dist_bound", R_prime_DIN, "‖θ(t) − θ₀‖ ≤ ∫₀^∞‖θ̇‖ ≤ R′_DIN"),
-        Quantity("path_length_bound", R_prime_DIN, "∫₀^∞‖θ̇(t)‖dt ≤ R′_DIN"),
-        Quantity("radius_constant", R_CONSTANT, "√2/(1 − e⁻¹) ≈ 2.24"),
-        Quantity("kappa", kappa, "κ used in the radius"),
-        Quantity("radius_ratio_to_gf", R_prime_DIN / R_prime, "R′_DIN/R′ (R′ of gradient flow, IN-4)"),
-        Quantity("sigma_min_lower", sigma_0 / 2, "σ_min(J_g(θ(t))) ≥ σ₀/2"),
-    ),
-    unconfirmed=("the paper's radius constant (expected ∝ ‖y(0) − y‖/√μ times a factor in α, β)", NOT_READ),
-    assumed_inputs=LIP_J_ASSUMED,
-    choices=("The notes' window h = 2/κ is used; the best window (e^x = 1 + 2x, x = κh/2) would give ≈ 2.22 instead "
-             "of 2.24, not worth a different constant.",),
-    references=(PAPER),
-    self_checks=(
-        *_DIN_DEFINITION_CHECKS,
-        SelfCheck("theta_dist_bound and path_length_bound are the window sum at h = 2/κ",
-                  lambda r: all(checks.radius_is_the_window_sum(r, n)
-                                for n in ("theta_dist_bound", "path_length_bound"))),
-        SelfCheck("radius_constant·√(E(0)/(ακ)) is the window sum at h = 2/κ; ≈ 2.24", checks.radius_constant),
-        SelfCheck("the rate kappa is the Lyapunov rate min{α, κ_H}",
-                  lambda r: checks.kappa_is_the_lyapunov_rate(r, "kappa")),
-        SelfCheck("radius_ratio_to_gf × IN-4's R′ is theta_dist_bound", checks.ratio_to_gf_radius),
-        SelfCheck("σ_min ≥ σ₀ − Lip·R ≥ σ₀ − σ₀/2 (Weyl, GF-2)", checks.sigma_min_is_weyls),
-        SelfCheck("summing the windows at h = 2/κ (SymPy's summation) gives path_length_bound",
-                  checks.windows_sum_to_the_radius),
-        SelfCheck("R′_DIN → ∞ as β → ∞ (large Hessian damping inflates the radius)", checks.large_beta_inflates_radius),
-        SelfCheck("Lip_J is GF-10's bound; R·Lip_J = σ₀/2 at the certified R", _conditioning_from_gf10),
-    ),
-)
-
-# ------------------------------------------------------------------------------------------------------------ IN-7
-
-mu_A, noise, dist, A_norm = S("mu"), S("noise"), S("dist"), S("A_norm")
-NOISE_MODEL = noise / mu_A + (1 + A_norm / mu_A) * dist
-
-
-def _recovery_uses_in5_rate(r) -> bool:
-    from ipverify.theory.registry import get
-
-    rest = r.expr("recovery_bound") - r.expr("noise_term") - r.expr("model_term")
-    return equal(rest, get("IN-5").conclusion("residual_bound") / mu_A)
-
-
-IN_7 = Result(
-    id="IN-7",
-    title="Recovery bound for DIN",
-    citation="arXiv:2506.02986, recovery theorem (form as in the predecessors)",
-    provenance=Provenance.DERIVED,
-    variant="form as in 01/02; factor-2 differences with the paper possible",
-    statement=("With Σ′ = {g(u, θ): θ ∈ 𝔹(θ₀, R′_DIN)}, x_{Σ′} a projection of x̄ on Σ′ and restricted injectivity "
-               "μ_{A,Σ′} (global form): ‖x(t) − x̄‖ ≤ ‖y(t) − y‖/μ_{A,Σ′} + ‖ε‖/μ_{A,Σ′} + (1 + ‖A‖/μ_{A,Σ′}) "
-               "dist(x̄, Σ′), and ‖y(t) − y‖² ≤ ‖P⊥y‖² + (2E(0)/(1 + αβ) − ‖P⊥y‖²)e^{−κt} (IN-5, with "
-               "R·Lip(J_g) ≤ σ₀/2). ε = 0, x̄ ∈ Σ′ (then y ∈ Im(A)) ⇒ x(t) → x̄."),
-    symbols=syms(*_DIN_SYMBOLS, "t", "mu", "noise", "dist", "A_norm", "loss_t"),
-    hypotheses=(*_DIN_HYPOTHESES, Y_PERP_HYPOTHESIS),
-    definitions=_DIN_DEFINITIONS,
-    conclusions=(
-        Quantity("recovery_bound", RESIDUAL_RATE / mu_A + NOISE_MODEL, "‖x(t) − x̄‖ ≤ this (IN-5 rate)"),
-        Quantity("recovery_bound_measured", sp.sqrt(2 * loss_t) / mu_A + NOISE_MODEL,
-                 "‖x(t) − x̄‖ ≤ this, with the measured loss f(θ(t))"),
-        Quantity("noise_term", noise / mu_A, "noise error"),
-        Quantity("model_term", (1 + A_norm / mu_A) * dist, "modelling error"),
-    ),
-    unconfirmed=("factor-2 differences", "the exact restricted-injectivity formulation (cone vs global)"),
-    assumed_inputs=LIP_J_ASSUMED,
-    choices=("Restricted injectivity is used in its global form ‖A(x − x_{Σ′})‖ ≥ μ‖x − x_{Σ′}‖ on Σ′; for an "
-             "injective A, μ = σ_min(A) is admissible, which is how the checks obtain it.",),
-    references=(PAPER, "GF-6 (this catalogue)"),
-    self_checks=(
-        *_DIN_DEFINITION_CHECKS,
-        SelfCheck("A(x − x_Σ) = (Ax − y) + ε + A(x̄ − x_Σ): noise_term, model_term and the measured bound are its terms",
-                  checks.recovery_terms),
-        SelfCheck("recovery bound = IN-5's residual bound/μ + noise term + model term", _recovery_uses_in5_rate),
-        SelfCheck("ε = 0, dist = 0: the bound → 0 (exact recovery)", checks.exact_recovery),
-        SelfCheck("Lip_J is GF-10's bound; R·Lip_J = σ₀/2 at the certified R", _conditioning_from_gf10),
-    ),
-)
-
-# ------------------------------------------------------------------------------------------------------------ IN-8
-
-c_armijo, shrink, R_prime_disc = S("c_armijo"), S("shrink"), S("R_prime_disc")
-
-
-def _backtracking_floor():
-    """The descent lemma f(θ − sg) ≤ f − s(1 − sL/2)‖g‖² passes Armijo with constant c once s ≤ this (solved)."""
-    s = sp.Symbol("s", positive=True)
-    (boundary,) = sp.solve(sp.Eq(1 - s * L / 2, c_armijo), s)
-    return boundary
-
-
-ARMIJO_STEP = _backtracking_floor()
-S_FLOOR = shrink * ARMIJO_STEP
-STEP_FACTOR = 1 - 2 * c_armijo * mu_PL * s_step
-RHO_DISC = 1 - 2 * c_armijo * mu_PL * sp.Min(s_step, S_FLOOR)
-LENGTH_FACTOR = sp.sqrt(2) / (c_armijo * sp.sqrt(mu_PL))
-
-
-IN_8 = Result(
-    id="IN-8",
-    title="Discrete inertial algorithm with adaptive step (our provable variant beside the notes' candidates)",
-    citation="arXiv:2506.02986, discrete-time theorem (existence, recovery and 'less sharp' rate CONFIRMED)",
-    provenance=Provenance.RECALLED,
-    variant="UNCONFIRMED vs paper; the guarantee of our safeguarded adaptive variant is proved here",
-    statement=("The paper has an inertial algorithm with adaptive step, similar recovery guarantees and a less sharp "
-               "linear rate; candidates are IGAHD-SC (IN-B3) and INNA-type Euler steps (IN-B7) with the DIP "
-               "initialisation. Our variant: at θ_k try IGAHD-SC's update with step s (r = √(μ̂s)); accept it when "
-               "f(θ⁺) ≤ f(θ_k) − cs‖∇f(θ_k)‖² and ‖θ⁺ − θ_k‖ ≤ (√2/(c√μ))(√f(θ_k) − √f(θ⁺)), else take the gradient "
-               "step θ_k − s∇f(θ_k) (momentum restart) if it passes the first test, else s ← ϑs. If ‖∇f‖² ≥ 2μf on "
-               "𝔹(θ₀, R) (R·Lip(J_g) ≤ σ₀/2) and R′_disc = R′/c < R, with F = ½‖P⊥y‖² = min f: f(θ_{k+1}) − F ≤ "
-               "(1 − 2cμs_k)(f(θ_k) − F), where an accepted step has 2cμs_k < 1, s_k ≥ min(s₀, 2ϑ(1 − c)/L) when ∇f "
-               "is L-Lipschitz on the segments tried, so f(θ_k) − F ≤ ρ^k(f(θ₀) − F) with "
-               "ρ = 1 − 2cμ min(s₀, 2ϑ(1 − c)/L), and ‖θ_k − θ₀‖ ≤ R′/c."),
-    symbols=syms("mu_PL", "sigma_A", "sigma_0", "residual_0", "loss_0", "s_step", "L", "c_armijo", "shrink", "tau",
-                 "R_prime", "R_prime_disc", "R", "B", "k", "V_col_max", "Lip_J", "y_perp"),
-    hypotheses=(Hypothesis("R_prime_disc<R", sp.StrictLessThan(R_prime_disc, R),
-                           "the discrete radius is inside the conditioning radius"), CONDITIONING, Y_PERP_HYPOTHESIS,
-                Hypothesis("2*c*mu*s<1", sp.StrictLessThan(2 * c_armijo * mu_PL * s_step, 1),
-                           "the step factor 1 − 2cμs lies in (0, 1): s is below 1/(2cμ), above which no step passes "
-                           "Armijo under PL")),
-    definitions=(Quantity("mu_PL", MU_PL, "PL constant σ_A²σ₀²/4 (IN-3)"), Quantity("loss_0", LOSS_0, "f(θ₀)"),
-                 Quantity("R_prime", R_PRIME_PL, "R′ = ‖y(0) − y‖/√μ (IN-4)"),
-                 Quantity("R_prime_disc", R_prime / c_armijo, "R′_disc = R′/c"), CERTIFIED_R_USED, LIP_J),
-    conclusions=(
-        Quantity("step_factor", STEP_FACTOR,
-                 "f(θ_{k+1}) − ½y_perp² ≤ this × (f(θ_k) − ½y_perp²), with s = the step accepted at iteration k"),
-        Quantity("s_floor", S_FLOOR, "every accepted step is ≥ min(s₀, this) (backtracking floor ϑ·2(1 − c)/L)"),
-        Quantity("rho", RHO_DISC, "a-priori linear rate ρ, with s = the initial step s₀"),
-        Quantity("loss_bound", LOSS_FLOOR + (loss_0 - LOSS_FLOOR) * RHO_DISC**tau, "f(θ_k) ≤ this (k = tau)"),
-        Quantity("theta_dist_bound", R_prime_disc, "‖θ_k − θ₀‖ ≤ R′_disc = R′/c"),
-        Quantity("length_factor", LENGTH_FACTOR, "Σ_{j≥k}‖θ_{j+1} − θ_j‖ ≤ this × √f(θ_k)"),
-        Quantity("sigma_min_lower", sigma_0 / 2, "σ_min(J_g(θ_k)) ≥ σ₀/2"),
-    ),
-    unconfirmed=("the paper's discrete algorithm (IGAHD-SC type, INNA type or other)",
-                 "the meaning of 'adaptive step size'", "its rate ρ and radius R′_disc", "any restart scheme"),
-    assumed_inputs=LIP_J_ASSUMED,
-    choices=("Variant: IGAHD-SC's update (IN-B3) with a backtracked adaptive step, accepted under a "
-             "sufficient-decrease and a path-length test, with a gradient step (momentum restart) as fallback. The "
-             "tests are what makes the rate and the radius provable without convexity; the IGAHD coefficients keep "
-             "the acceleration whenever the inertial step is accepted.",
-             "The guaranteed rate is gradient descent's with an Armijo step: 'less sharp' than the continuous e^{−κt}, "
-             "as the abstract says; the radius R′/c has the form of GD-4's c_γR′."),
-    references=(PAPER, ACFR, INNA, "GD-4 (this catalogue)"),
-    self_checks=(
-        SelfCheck("μ is the tight PL constant, GF-3's rate", checks.mu_pl_is_the_pl_constant),
-        SelfCheck("f(θ₀) = ½‖y(0) − y‖²", checks.loss_0_is_half_the_squared_residual),
-        SelfCheck("R′ = √(2f(θ₀))/√μ = GF-5's 2‖y(0) − y‖/(σ_Aσ₀)", checks.r_prime_is_the_flow_path_length),
-        SelfCheck("R is GF-10's certified radius (shrunk by 10⁻¹²) and Lip_J GF-10's bound", checks.radius_is_gf10s),
-        SelfCheck("Armijo + PL: f⁺ − F ≤ step_factor·(f − F), the slack being −cs(‖g‖² − 2μ(f − F))",
-                  checks.armijo_and_pl_give_the_step_factor),
-        SelfCheck("descent lemma: Armijo holds once 1 − sL/2 ≥ c, with equality at s_floor/ϑ (solveset)",
-                  checks.s_floor_is_the_descent_lemma),
-        SelfCheck("rho is step_factor at the smallest accepted step min(s₀, s_floor)", checks.rho_is_the_worst_step),
-        SelfCheck("an Armijo step of length s‖g‖ is ≤ length_factor·(√f − √f⁺) (the path-length test passes)",
-                  checks.length_factor_from_armijo),
-        SelfCheck("the path-length test telescopes to length_factor·√f(θ₀) = theta_dist_bound (R′_disc = R′/c)",
-                  checks.disc_radius_telescopes),
-        SelfCheck("σ_min ≥ σ₀ − Lip·R ≥ σ₀ − σ₀/2 (Weyl, GF-2)", checks.sigma_min_is_weyls),
-        SelfCheck("f_k − ½y_perp² ≤ ρ^k(f₀ − ½y_perp²): the loss bound decays at rho from f₀",
-                  lambda r: _decays_to_floor(r, "loss_bound", LOSS_FLOOR, loss_0, r.expr("rho") ** tau, loss_0)),
-        SelfCheck("Lip_J is GF-10's bound; R·Lip_J = σ₀/2 at the certified R", _conditioning_from_gf10),
-    ),
-)
-
-# ------------------------------------------------------------------------------------------------------------ IN-9
-
-k_width, n_dim, B_act, V_col_max = S("k"), S("n"), S("B"), S("V_col_max")
-C_phi, C_width, y_norm = S("C_phi"), S("C_width"), S("y_norm")
-K_RECALLED_IN = C_width * n_dim * (A_norm * sp.sqrt(n_dim) + y_norm) ** 2 / (sigma_A**2 * C_phi**2)
-K_CERTIFIED_IN = (2 * B_act * R_prime_DIN * (2 + V_col_max + R_prime_DIN) / sigma_0) ** 2
-
-
-IN_9 = Result(
-    id="IN-9",
-    title="Overparametrisation of the two-layer DIP trained with inertia",
-    citation="arXiv:2506.02986, two-layer corollary (UNCONFIRMED)",
-    provenance=Provenance.RECALLED,
-    variant="the notes' sketch (UNCONFIRMED vs paper); a certified width from GF-10 and R′_DIN beside it",
-    statement=("For g(u, θ) = Vφ(Wu)/√k with W(0), V(0) iid N(0, 1) and φ as in A-2: σ_min(J_g(θ₀)) ≳ √(C_φ/2) (03's "
-               "C_φ = E[φ²]), R grows with k and R′_DIN = O(‖y(0) − y‖/(σ_A√C_φ)), so R′_DIN < R w.h.p. once "
-               "k ≳ n(‖A‖√n + ‖y‖)²/(σ_A²C_φ) up to constants and logs. Certified (derived): with GF-10's Lipschitz "
-               "bound, k > (2B R′_DIN(2 + max_i‖V_{:,i}(0)‖ + R′_DIN)/σ₀)² gives R′_DIN < R."),
-    symbols=syms(*_DIN_SYMBOLS, "n", "A_norm", "y_norm", "C_phi", "C_width"),
-    hypotheses=(Hypothesis("k>k_required_certified", sp.StrictGreaterThan(k_width, K_CERTIFIED_IN),
-                           "the width certifies R′_DIN < R (GF-10)"),),
-    definitions=_DIN_DEFINITIONS[:5],
-    conclusions=(
-        Quantity("k_required", K_RECALLED_IN, "sketched sufficient width (constant C_width UNKNOWN)"),
-        Quantity("k_required_certified", K_CERTIFIED_IN, "certified sufficient width for R′_DIN < R"),
-        Quantity("sigma_0_typical", C_phi / sp.sqrt(2), "σ₀ ≳ √(C_φ/2) in 03's convention = C_phi/√2 here"),
-    ),
-    equivalent_mutants=(("k_required", "scale", "a sketch up to the unknown constant C_width: 2·k is 2·C_width"),),
-    unconfirmed=("the architecture's scaling and initialisation (Gaussian V(0) recalled; 01/02 use bounded V(0))",
-                 "the width exponent and constants", "the probability"),
-    choices=("Checks use the certified width (R′_DIN < R checked numerically), never the unconfirmed constant.",
-             "03's C_φ = E[φ²] is written C_phi² with the table's C_phi = √E[φ²]."),
-    references=(PAPER, "GF-10, GF-13 (this catalogue)"),
-    self_checks=(
-        *_DIN_DEFINITION_CHECKS[:5],
-        SelfCheck("at k = k_required_certified, R′_DIN·Lip_J(R′_DIN) = σ₀/2 with GF-10's Lip_J",
-                  checks.certified_width),
-        SelfCheck("sigma_0_typical² = C_φ(03)/2 with C_φ(03) = C_phi²", checks.typical_sigma_0),
-        SelfCheck("the sketched width scales as C·n(‖A‖√n + ‖y‖)²/(σ_A²C_phi²)", checks.sketched_width_scaling),
-        SelfCheck("GF-10's certified R at k = k_required_certified is R′_DIN, and R increases with k",
-                  checks.certified_radius_grows_with_k),
-    ),
-)
-
-# ------------------------------------------------------------------------------------------------------------ IN-B*
-
-
-RESULTS = (IN_1, IN_2, IN_3, IN_4, IN_5, IN_6, IN_7, IN_8, IN_9)
+RESULTS = (IN_1, IN_2, IN_3, IN_4, IN_5)

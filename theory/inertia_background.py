@@ -7,12 +7,14 @@ Every record here is BACKGROUND: it cites its source, not the DIP paper, and its
 
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 
 from ipverify.theory import _inertia_background_checks as background
 from ipverify.theory import _inertia_checks as checks
 from ipverify.theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
-from ipverify.theory._pinning import geometric
+from ipverify.theory._pinning import equal, geometric
 from ipverify.theory.inertia import (
     AABR,
     ACFR,
@@ -34,6 +36,7 @@ from ipverify.theory.inertia import (
 )
 from ipverify.theory.symbols import S, syms
 
+# evaluate=False where SymPy cannot decide a relation: the same relation, built without the attempt (faster import)
 STRONG_CONVEXITY = Hypothesis("mu_SC<=sc_modulus", sp.LessThan(mu_SC, S("sc_modulus")),
                               "f is μ-strongly convex: μ is at most a certified strong-convexity modulus of f (none "
                               "exists for the non-convex DIP, so a DIP run is a measurement)")
@@ -54,7 +57,7 @@ IN_B1 = Result(
                  Quantity("gf_value_rate", 2 * mu_SC, "gradient flow's rate"),
                  Quantity("value_factor", sp.exp(-sp.sqrt(mu_SC) * t), "f(x(t)) − min f = O(this)")),
     assumed_inputs=(SC_ASSUMED,),
-    references=(POLYAK),
+    references=(POLYAK,),
     self_checks=(SelfCheck("on f = μx²/2 with damping alpha: Ė + value_rate·E = −(√μ/2)ẋ² ≤ 0; value_factor = "
                            "e^{−value_rate·t}", background.heavy_ball_rates),
                  SelfCheck("gradient flow on f = μx²/2: −d/dt log f(x(t)) = gf_value_rate",
@@ -74,7 +77,7 @@ IN_B2 = Result(
                "∫e^{(√μ/2)t}‖ẋ‖² < ∞; β = 0: O(e^{−√μt}). Key step: (μ/4)X² + (β/(2√μ))Y² − β√μXY ≥ 0 ⇔ β ≤ 1/(2√μ)."),
     symbols=syms("mu_SC", "beta", "t", "sc_modulus"),
     hypotheses=(STRONG_CONVEXITY,
-                Hypothesis("beta<=1/(2*sqrt(mu))", sp.LessThan(beta, 1 / (2 * sp.sqrt(mu_SC))),
+                Hypothesis("beta<=1/(2*sqrt(mu))", sp.LessThan(beta, 1 / (2 * sp.sqrt(mu_SC)), evaluate=False),
                            "Hessian damping small enough")),
     conclusions=(Quantity("alpha", 2 * sp.sqrt(mu_SC), "viscous damping 2√μ"),
                  Quantity("value_rate", sp.sqrt(mu_SC) / 2, "exponential rate of f − min f"),
@@ -82,7 +85,7 @@ IN_B2 = Result(
                  Quantity("value_factor", sp.exp(-sp.sqrt(mu_SC) * t / 2), "f − min f ≤ C × this (t₀ = 0)"),
                  Quantity("heavy_ball_rate", sp.sqrt(mu_SC), "rate at β = 0")),
     assumed_inputs=(SC_ASSUMED,),
-    references=(ACFR),
+    references=(ACFR,),
     self_checks=(SelfCheck("β = 0 is IN-B1's heavy ball (damping, Lyapunov identity at heavy_ball_rate); value_rate is "
                            "half of it, value_factor = e^{−value_rate·t}", background.acfr_heavy_ball_limit),
                  SelfCheck("the key quadratic form is singular at beta_max > 0, the hypothesis' bound",
@@ -97,17 +100,19 @@ _RHS_26 = (sp.sqrt(mu_SC) / (2 * s_step) + mu_SC / sp.sqrt(s_step)) / (
     2 * beta * mu_SC + 1 / sp.sqrt(s_step) + sp.sqrt(mu_SC) / 2)
 
 
+@functools.cache
 def _solve_condition_26():
     """(26) ⇔ Q(σ) ≤ 0, σ = √s, Q(σ) = (2βμ + √μ/2)Lσ² + (L − μ)σ − √μ/2; the largest s is the positive root²."""
     sig = sp.Symbol("sigma", positive=True)
     Q = (2 * beta * mu_SC + sp.sqrt(mu_SC) / 2) * L * sig**2 + (L - mu_SC) * sig - sp.sqrt(mu_SC) / 2
     sample = {beta: sp.Rational(1, 10), mu_SC: sp.Rational(1, 4), L: 2}
     (root,) = [r for r in sp.solve(Q, sig) if r.subs(sample).is_positive]
-    return Q, sig, root
+    return root
 
 
-_Q26, _SIG26, _ROOT_26 = _solve_condition_26()
-S_MAX_26 = _ROOT_26**2
+S_MAX_26 = ((-L + mu_SC + sp.sqrt(L**2 + 4 * L * beta * mu_SC ** sp.Rational(3, 2) - L * mu_SC + mu_SC**2))
+            / (L * (4 * beta * mu_SC + sp.sqrt(mu_SC)))) ** 2
+"""The positive root of (26)'s Q, squared: IN-B3's self-checks solve Q (`_solve_condition_26`)."""
 
 
 IN_B3 = Result(
@@ -126,9 +131,11 @@ IN_B3 = Result(
     symbols=syms("mu_SC", "s_step", "beta", "L", "tau", "sc_modulus", "energy_1"),
     hypotheses=(
         STRONG_CONVEXITY,
-        Hypothesis("beta<=1/sqrt(mu)", sp.LessThan(beta, 1 / sp.sqrt(mu_SC)), "Hessian damping bound"),
-        Hypothesis("8*beta*L<=sqrt(mu)", sp.LessThan(8 * beta * L, sp.sqrt(mu_SC)), "Hessian damping vs smoothness"),
-        Hypothesis("condition (26)", sp.LessThan(L, _RHS_26), "step condition (26)"),
+        Hypothesis("beta<=1/sqrt(mu)", sp.LessThan(beta, 1 / sp.sqrt(mu_SC), evaluate=False),
+                   "Hessian damping bound"),
+        Hypothesis("8*beta*L<=sqrt(mu)", sp.LessThan(8 * beta * L, sp.sqrt(mu_SC), evaluate=False),
+                   "Hessian damping vs smoothness"),
+        Hypothesis("condition (26)", sp.LessThan(L, _RHS_26, evaluate=False), "step condition (26)"),
     ),
     conclusions=(
         Quantity("r", _R_IG, "r = √(μs)"),
@@ -145,7 +152,7 @@ IN_B3 = Result(
                  "f(x_k) − f* ≤ E_k ≤ this = E₁q^{k−1} (k = tau ≥ 1)"),
     ),
     assumed_inputs=(SC_ASSUMED, ("L", "∇f is L-Lipschitz on the whole space")),
-    references=(ACFR),
+    references=(ACFR,),
     choices=("On the DIP (PL, not convex) no strong-convexity modulus is certified, so mu_SC<=sc_modulus is never "
              "certified there: the run with μ = μ_PL and L certified on the ball is a measurement of a transfer. The "
              "rate is certified on strongly convex quadratics ½xᵀQx, where μ = λ_min(Q) and L = λ_max(Q).",),
@@ -160,6 +167,8 @@ IN_B3 = Result(
         SelfCheck("log_rate/√s → IN-B2's continuous rate √μ/2 and q → 1 as s → 0", background.igahd_continuous_limit),
         SelfCheck("E₁q^{k−1} equals E₁ at k = 1 and contracts by q per iteration",
                   lambda r: geometric(r.expr("energy_bound"), S("energy_1"), r.expr("q"), tau, 1)),
+        SelfCheck("s_max is the square of the positive root SymPy solves of Q",
+                  lambda r: equal(r.conclusion("s_max"), _solve_condition_26() ** 2)),
     ),
 )
 
@@ -174,12 +183,13 @@ IN_B4 = Result(
     statement=("y_k = x_k + (1 − α/k)(x_k − x_{k−1}) − β√s(∇f(x_k) − ∇f(x_{k−1})) − (β√s/k)∇f(x_{k−1}); "
                "x_{k+1} = y_k − s∇f(y_k). Energy: t_k = (k − 1)/(α − 1), E_k = t_k²(f(x_k) − f*) + (2s)⁻¹‖v_k‖²."),
     symbols=syms("alpha_AVD", "s_step", "beta", "tau"),
-    hypotheses=(Hypothesis("alpha_AVD>1", sp.StrictGreaterThan(alpha_AVD, 1), "t_k = (k − 1)/(α − 1) is defined"),),
+    hypotheses=(Hypothesis("alpha_AVD>1", sp.StrictGreaterThan(alpha_AVD, 1, evaluate=False),
+                           "t_k = (k − 1)/(α − 1) is defined"),),
     conclusions=(Quantity("momentum", 1 - alpha_AVD / tau, "coefficient of x_k − x_{k−1} at k = tau"),
                  Quantity("hessian_coefficient", beta * sp.sqrt(s_step), "coefficient of ∇f(x_k) − ∇f(x_{k−1})"),
                  Quantity("t_k", (tau - 1) / (alpha_AVD - 1), "energy weight t_k"),
                  Quantity("energy_weight", ((tau - 1) / (alpha_AVD - 1)) ** 2, "t_k² in front of f(x_k) − f*")),
-    references=(ACFR),
+    references=(ACFR,),
     self_checks=(SelfCheck("the extrapolation with the record's coefficients discretises ẍ + (α/t)ẋ + β d/dt∇f at "
                            "t = k√s", background.igahd_extrapolation),
                  SelfCheck("t_{k+1}·momentum = t_k − 1, t_1 = 0, energy_weight = t_k²", background.energy_weights)),
@@ -195,11 +205,12 @@ IN_B5 = Result(
                "the gradients to 0; α > 3: weak convergence and o(t⁻²); strongly convex Φ: O(t^{−2α/3}). Writable as "
                "a first-order system in time and space."),
     symbols=syms("alpha_AVD", "beta", "t"),
-    hypotheses=(Hypothesis("alpha_AVD>=3", sp.GreaterThan(alpha_AVD, 3), "vanishing-damping coefficient"),
+    hypotheses=(Hypothesis("alpha_AVD>=3", sp.GreaterThan(alpha_AVD, 3, evaluate=False),
+                           "vanishing-damping coefficient"),
                 Hypothesis("beta>0", sp.StrictGreaterThan(beta, 0), "Hessian damping")),
     conclusions=(Quantity("value_factor", t**-2, "Φ(x(t)) − min Φ = O(this)"),
                  Quantity("value_factor_strongly_convex", t ** (-2 * alpha_AVD / 3), "strongly convex: O(this)")),
-    references=(APR),
+    references=(APR,),
     self_checks=(SelfCheck("at α = 3 the strongly convex rate is t⁻²; faster for larger α; both → 0",
                            background.avd_rates),),
 )
@@ -217,7 +228,7 @@ IN_B6 = Result(
     conclusions=(Quantity("theta_coefficient", alpha - 1 / beta, "coefficient of θ"),
                  Quantity("psi_coefficient", 1 / beta, "coefficient of ψ"),
                  Quantity("gradient_coefficient", beta, "coefficient of ∇f in the θ-equation")),
-    references=(AABR),
+    references=(AABR,),
     self_checks=(SelfCheck("with the record's coefficients, eliminating ψ gives −β × DIN (as IN-1)",
                            checks.first_order_form_is_din),
                  SelfCheck("the θ- and ψ-coefficients are IN-1's", checks.coefficients_are_in1s)),
@@ -241,7 +252,7 @@ IN_B7 = Result(
                  Quantity("initial_velocity_norm", beta * grad_norm_0, "‖θ̇(0)‖ with INNA's default ψ₀"),
                  Quantity("phase_theta_coefficient", alpha - 1 / beta, "coefficient of θ in the phase"),
                  Quantity("euler_step", gamma_IN, "INNA is explicit Euler on IN-1 with this step")),
-    references=(INNA),
+    references=(INNA,),
     self_checks=(SelfCheck("INNA's update with phase_theta_coefficient is explicit Euler (step euler_step) on IN-1's "
                            "system", checks.inna_is_explicit_euler),
                  SelfCheck("ψ₀ = psi0_theta_coefficient·θ₀ gives ‖θ̇(0)‖ = initial_velocity_norm in IN-1's θ-equation",

@@ -1,50 +1,130 @@
-"""The catalogue: every `RESULTS` tuple of a public module of the `theory` package.
+"""The catalogue: every `RESULTS` tuple of a public module of the `theory` package, and of the plug-in modules.
 
-Adding a theorem is adding a module with a `RESULTS` tuple; nothing here needs editing.
+A module declares its family as data, `FAMILY = Family(prefix, title, paper, order)`; every result id starts with
+the prefix of a declared family. Adding a theorem is adding a module with a `RESULTS` tuple; nothing here needs
+editing.
+
+Families from outside the package: modules named in the environment variable `IPVERIFY_FAMILIES` (importable
+module names separated by commas or spaces) and in the entry-point group `ipverify.families` (each entry point names
+a module) are imported, never executed from a file path, and read exactly like the package's own modules. A name
+that is not a module name, or a module that cannot be imported, is a `FamilyError` (one line).
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import os
 import pkgutil
+import re
+from types import ModuleType
 
-from ipverify.theory._core import Result
+from ipverify.theory._core import Family, Result
+
+PLUGIN_VARIABLE = "IPVERIFY_FAMILIES"
+ENTRY_POINT_GROUP = "ipverify.families"
 
 _NOT_FAMILIES = {"registry", "symbols", "kl"}
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
-def _family_modules():
+class FamilyError(ValueError):
+    """A plug-in family that cannot be read, or a catalogue whose families do not fit together."""
+
+
+def _builtin_modules():
     from ipverify import theory
     for info in pkgutil.iter_modules(theory.__path__):
         if not info.name.startswith("_") and info.name not in _NOT_FAMILIES:
             yield importlib.import_module(f"{__package__}.{info.name}")
 
 
+def plugin_names() -> dict[str, str]:
+    """Module name → where it was named: `IPVERIFY_FAMILIES` first, then the `ipverify.families` entry points."""
+    from importlib.metadata import entry_points
+
+    names = {name: PLUGIN_VARIABLE for name in re.split(r"[\s,]+", os.environ.get(PLUGIN_VARIABLE, "")) if name}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        names.setdefault(ep.module, f"entry point {ep.name!r} of {ENTRY_POINT_GROUP}")
+    return names
+
+
+def import_named(name: str, where: str) -> ModuleType:
+    """The module `name` (a dotted module name, never a path), or a one-line FamilyError saying `where` it came from."""
+    if not _MODULE_NAME.fullmatch(name):
+        raise FamilyError(f"{where}: {name!r} is not a module name (write importable names such as mypkg.families, "
+                          "separated by commas or spaces; a file path is never run)")
+    try:
+        return importlib.import_module(name)
+    except Exception as exc:  # noqa: BLE001 - any failure of a plug-in's import is reported in one line
+        raise FamilyError(f"{where}: cannot import {name!r}: {type(exc).__name__}: {exc}") from None
+
+
+def _plugin_modules():
+    for name, where in plugin_names().items():
+        module = import_named(name, where)
+        if not hasattr(module, "RESULTS") and not hasattr(module, "FAMILY"):
+            raise FamilyError(f"{where}: module {name!r} declares neither FAMILY nor RESULTS")
+        yield module
+
+
+def _family_modules():
+    seen = set()
+    for module in (*_builtin_modules(), *_plugin_modules()):
+        if module.__name__ not in seen:
+            seen.add(module.__name__)
+            yield module
+
+
 @functools.lru_cache(maxsize=1)
-def _catalogue() -> dict[str, Result]:
-    catalogue: dict[str, Result] = {}
+def _load() -> tuple[dict[str, Family], dict[str, Result]]:
+    families: dict[str, Family] = {}
+    found: dict[str, tuple[Result, str]] = {}
     for module in _family_modules():
+        family = getattr(module, "FAMILY", None)
+        if family is not None:
+            if not isinstance(family, Family):
+                raise FamilyError(f"{module.__name__}.FAMILY is not a theory.Family")
+            if families.get(family.prefix, family) != family:
+                raise FamilyError(f"family {family.prefix} is declared twice, differently ({module.__name__})")
+            families[family.prefix] = family
         for result in getattr(module, "RESULTS", ()):
-            if result.id in catalogue:
-                raise ValueError(f"duplicate result id {result.id} in {module.__name__}")
-            catalogue[result.id] = result
-    return dict(sorted(catalogue.items(), key=lambda item: _id_key(item[0])))
+            if result.id in found:
+                raise FamilyError(f"duplicate result id {result.id} in {module.__name__}")
+            found[result.id] = (result, module.__name__)
+    for result, module in found.values():
+        if result.id.partition("-")[0] not in families:
+            raise FamilyError(f"{result.id} (in {module}) has no family: declare FAMILY = Family("
+                              f"{result.id.partition('-')[0]!r}, title, paper, order) in a module of the catalogue")
+    families = dict(sorted(families.items(), key=lambda item: (item[1].order, item[0])))
+    ranks = {prefix: i for i, prefix in enumerate(families)}
+    catalogue = {rid: result for rid, (result, _) in sorted(found.items(), key=lambda item: _id_key(item[0], ranks))}
+    return families, catalogue
 
 
-_FAMILY_ORDER = ("GF", "GD", "IN", "JFB")
-
-
-def _id_key(result_id: str):
-    """Papers' order first (01 GF, 02 GD, 03 IN, 04 JFB), then numerically within a family."""
+def _id_key(result_id: str, ranks: dict[str, int]):
+    """Family order first, then numerically within a family (IN-9 before IN-B1, GF-2 before GF-10)."""
     prefix, _, number = result_id.partition("-")
-    rank = _FAMILY_ORDER.index(prefix) if prefix in _FAMILY_ORDER else len(_FAMILY_ORDER)
     digits = "".join(ch for ch in number if ch.isdigit())
-    return (rank, prefix, number.rstrip("0123456789"), int(digits) if digits else 0)
+    return (ranks[prefix], number.rstrip("0123456789"), int(digits) if digits else 0)
+
+
+def _catalogue() -> dict[str, Result]:
+    return _load()[1]
+
+
+def families() -> tuple[Family, ...]:
+    """Every declared family, in order."""
+    return tuple(_load()[0].values())
+
+
+def family(prefix: str) -> Family:
+    """The family of this prefix (or of this result id); KeyError if none is declared."""
+    return _load()[0][prefix.partition("-")[0]]
 
 
 def results() -> tuple[Result, ...]:
-    """All results, ordered by family prefix and number."""
+    """All results, ordered by family and number."""
     return tuple(_catalogue().values())
 
 

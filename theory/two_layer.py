@@ -18,7 +18,16 @@ import sympy as sp
 
 from ipverify.theory._core import Hypothesis, Provenance, Quantity, Result, SelfCheck
 from ipverify.theory._proofs import increasing, nonnegative
-from ipverify.theory.gradient_flow import CERTIFIED_R, P1, P2, R_PRIME_MSE, _get, identical, mse_radius_check
+from ipverify.theory.gradient_flow import (
+    CERTIFIED_R,
+    P1,
+    P2,
+    R_PRIME_MSE,
+    _get,
+    identical,
+    mse_radius_check,
+    solved_certified_radius,
+)
 from ipverify.theory.symbols import S, syms
 
 k, n, d, B, D = S("k"), S("n"), S("d"), S("B"), S("D")
@@ -149,7 +158,7 @@ GF_9 = Result(
     unconfirmed=("which form (C_φ/2 or √(C_φ² + C_φ′²)/2)", "the probability"),
     choices=("The weaker form C_φ/2 is the hypothesis checked, since the V-block bound GF-8 proves it in the "
              "limit; form (b) is reported beside it.",),
-    references=(P2),
+    references=(P2,),
     self_checks=(
         SelfCheck("form (a) is half of GF-8's V-block limit C_φ, and is the threshold of the hypothesis",
                   lambda r: identical(r.conclusion("sigma_0_lower"), _get("GF-8").conclusion("sigma_0_V_block") / 2)
@@ -249,6 +258,8 @@ GF_10 = Result(
         SelfCheck("the certified R grows like k^{1/4}", _r_grows_like_k_quarter),
         SelfCheck("J(θ) − J(θ′) splits into the three terms bounded above (symbolic, generic φ)",
                   lambda r: jacobian_difference_split()),
+        SelfCheck("R is the positive root of R·Lip_J(R) = σ₀/2 that SymPy solves, in cancellation-free form",
+                  lambda r: identical(r.definition("R"), solved_certified_radius(r.conclusion("Lip_J_bound")))),
     ),
 )
 
@@ -287,6 +298,7 @@ def _recalled_width_vs_derived(r) -> bool:
             and sp.degree(ratio, n) == 1)
 
 
+# evaluate=False where SymPy cannot decide a relation: the same relation, built without the attempt (faster import)
 GF_12 = Result(
     id="GF-12",
     title="Overparametrization theorem (recalled form)",
@@ -297,7 +309,7 @@ GF_12 = Result(
                "≥ 1 − 2/n − 1/d, σ₀ ≳ C_φ and R′ < R, hence GF-3, GF-5, GF-6 and GF-7."),
     symbols=syms("k", "n", "d", "sigma_A", "A_norm", "y_norm", "C_width"),
     hypotheses=(Hypothesis("k>=k_required", sp.GreaterThan(k, C_width * sigma_A**-4 * n * (
-        A_norm * sp.sqrt(n * sp.log(d)) + y_norm) ** 4), "the width exceeds the recalled bound"),),
+        A_norm * sp.sqrt(n * sp.log(d)) + y_norm) ** 4, evaluate=False), "the width exceeds the recalled bound"),),
     conclusions=(Quantity("k_required", C_width * sigma_A**-4 * n * (A_norm * sp.sqrt(n * sp.log(d)) + y_norm) ** 4,
                           "recalled sufficient width (constant C_width unknown)"),),
     unconfirmed=("the constant, the exponents, the log d factor and the probability 1 − 2/n − 1/d",),
@@ -351,7 +363,7 @@ GF_13 = Result(
                "k > (2B R′(2 + max_i‖V_{:,i}(0)‖ + R′)/σ₀)² with R′ = 2‖A g(u, θ₀) − y‖/(σ_Aσ₀); with R′ ≍ √n this "
                "is k ≳ n²."),
     symbols=syms("k", "B", "sigma_0", "sigma_A", "residual_0", "V_col_max", "D", "n", "R_prime", "R"),
-    hypotheses=(Hypothesis("k>k_required", sp.StrictGreaterThan(k, K_REQUIRED_GF13),
+    hypotheses=(Hypothesis("k>k_required", sp.StrictGreaterThan(k, K_REQUIRED_GF13, evaluate=False),
                            "the width certifies R′ < R"),),
     definitions=(Quantity("R_prime", R_PRIME_MSE, "R′ = 2‖y(0) − y‖/(σ_Aσ₀)"),
                  Quantity("V_col_max", D * sp.sqrt(n), "worst case D√n (used when not measured)"), CERTIFIED_R),
