@@ -18,6 +18,7 @@ import argparse
 import math
 
 import torch
+
 from ipverify.numerics.deepinv_adapter import generator_function, operator_from_physics
 from ipverify.verify.monitor import Monitor
 

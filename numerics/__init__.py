@@ -12,6 +12,8 @@ _EXPORTS = {
     "ipverify.numerics.experiments": ("DescentRun", "descent_run"),
     "ipverify.numerics.instances": ("DIPInstance", "InstanceSpec", "build_instance"),
     "ipverify.numerics.operators": ("LinearOperator",),
+    "ipverify.numerics.records": ("Recorder",),
+    "ipverify.numerics.spectral": ("haar_orthogonal", "spectral_norm"),
     "ipverify.numerics.tolerance": ("above", "below", "tolerance"),
     "ipverify.numerics.trainers": ("Trajectory", "gradient_descent", "gradient_flow", "gradient_flow_reference"),
     "ipverify.numerics.two_layer": ("TwoLayerDIP", "TwoLayerParams", "init_two_layer", "sigma_min_closed_form"),
@@ -29,9 +31,9 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "ACTIVATIONS", "DEFAULT_DTYPE", "Checker", "DIPInstance", "DescentRun", "Evaluation", "HypothesisVerdict",
-    "InstanceSpec", "LinearOperator", "Trajectory", "TwoLayerDIP", "TwoLayerParams", "above", "activation_constants",
-    "below", "build_instance", "checker", "descent_run", "get_activation", "gradient_descent", "gradient_flow",
-    "gradient_flow_reference", "init_two_layer", "resolve_device", "resolve_dtype", "sigma_min_closed_form",
-    "tolerance",
+    "ACTIVATIONS", "Checker", "DEFAULT_DTYPE", "DIPInstance", "DescentRun", "Evaluation", "HypothesisVerdict",
+    "InstanceSpec", "LinearOperator", "Recorder", "Trajectory", "TwoLayerDIP", "TwoLayerParams", "above",
+    "activation_constants", "below", "build_instance", "checker", "descent_run", "get_activation", "gradient_descent",
+    "gradient_flow", "gradient_flow_reference", "haar_orthogonal", "init_two_layer", "resolve_device",
+    "resolve_dtype", "sigma_min_closed_form", "spectral_norm", "tolerance",
 ]

@@ -480,3 +480,21 @@ def checker(result_id: str, backend: str = "numpy") -> Checker:
     from ipverify.theory import get
 
     return Checker(get(result_id), backend)
+
+
+def per_network(result_id: str, values: dict):
+    """A result's checker on the values of b networks: each value a scalar, (b,) or (b, T) records (a (b,) value
+    then stands for every record of its network). Returns ((b,) bool tensor: every hypothesis holds at every record
+    of the network, the evaluation, the conclusions as float64 tensors of the shapes the checker gives)."""
+    import torch
+
+    numeric = {k: np.asarray(v.detach().cpu().numpy() if torch.is_tensor(v) else v, dtype=float)
+               for k, v in values.items()}
+    if any(v.ndim == 2 for v in numeric.values()):
+        numeric = {k: v[:, None] if v.ndim == 1 else v for k, v in numeric.items()}
+    ev = checker(result_id).evaluate(numeric)
+    shape = np.broadcast_shapes(*(v.shape for v in numeric.values())) if numeric else ()
+    hold = np.broadcast_to(np.asarray(ev.holds, dtype=bool), shape)
+    hold = hold.reshape(hold.shape[0], -1).all(axis=1) if hold.ndim == 2 else hold
+    conclusions = {k: torch.as_tensor(np.asarray(v, dtype=float)) for k, v in ev.conclusions.items()}
+    return torch.as_tensor(hold.copy()), ev, conclusions

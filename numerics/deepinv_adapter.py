@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from functools import cached_property
 
 import torch
+
 from ipverify.numerics._device import DEFAULT_DTYPE, resolve_dtype
 from ipverify.numerics.jacobian import SigmaMin, module_generator, sigma_min
 from ipverify.numerics.operators import DENSE_LIMIT, LinearOperator

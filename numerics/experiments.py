@@ -42,9 +42,11 @@ def gauss_newton(inst: DIPInstance) -> torch.Tensor:
 
 def descent_run(spec: InstanceSpec, gamma_factor: float, steps: int, *, curvature: str = "certified",
                 device: str | torch.device = "cpu", dtype: torch.dtype = torch.float64,
-                sigma_every: int | None = 10, record_every: int = 1, record_x: bool = True) -> DescentRun:
-    """Build `spec`'s instance and run `steps` GD steps with γ = gamma_factor / L (per network)."""
-    inst = build_instance(spec, device=device, dtype=dtype)
+                sigma_every: int | None = 10, record_every: int = 1, record_x: bool = True,
+                operator=None) -> DescentRun:
+    """Build `spec`'s instance (on ``operator`` when given, see `build_instance`) and run `steps` GD steps with
+    γ = gamma_factor / L (per network)."""
+    inst = build_instance(spec, device=device, dtype=dtype, operator=operator)
     net = inst.net
     L = inst.smoothness(inst.R)
     L_est = smoothness_estimate(inst.matrix, inst.y, net.params0, net.u, net.act, iters=60)

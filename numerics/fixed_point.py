@@ -30,6 +30,9 @@ from dataclasses import dataclass, field
 import torch
 
 from ipverify.numerics.checkers import checker
+from ipverify.numerics.operators import LinearOperator
+from ipverify.numerics.spectral import gaussian_draw, haar_orthogonal
+from ipverify.numerics.spectral import spectral_norm as _spectral_norm
 
 DTYPE = torch.float64
 SECH2_SLOPE = 4 / (3 * math.sqrt(3))
@@ -37,7 +40,7 @@ SECH2_SLOPE = 4 / (3 * math.sqrt(3))
 
 
 def _randn(shape, generator: torch.Generator) -> torch.Tensor:
-    return torch.randn(shape, generator=generator, dtype=DTYPE)
+    return gaussian_draw(shape, generator, DTYPE)
 
 
 def _rand(shape, generator: torch.Generator) -> torch.Tensor:
@@ -46,17 +49,12 @@ def _rand(shape, generator: torch.Generator) -> torch.Tensor:
 
 def spectral_norm(matrix: torch.Tensor) -> float:
     """‖M‖₂ (largest singular value) of a 2-D tensor; 0 for an empty matrix."""
-    if matrix.numel() == 0:
-        return 0.0
-    return float(torch.linalg.matrix_norm(matrix.detach().to(DTYPE), ord=2))
+    return float(_spectral_norm(matrix.detach().to(DTYPE)))
 
 
 def orthogonal(size: int, generator: torch.Generator) -> torch.Tensor:
-    """A Haar-random orthogonal matrix (QR of a Gaussian, signs fixed by diag(R) > 0)."""
-    q, r = torch.linalg.qr(_randn((size, size), generator))
-    signs = torch.sign(torch.diagonal(r))
-    signs[signs == 0] = 1
-    return q * signs
+    """A Haar-random orthogonal matrix (`numerics.spectral.haar_orthogonal`)."""
+    return haar_orthogonal(size, generator)
 
 
 # ------------------------------------------------------------------------------------------------------ tanh layer
@@ -203,35 +201,54 @@ def make_prior(name: str, n: int, **kwargs):
 
 @dataclass
 class _LinearProblem:
-    """AᵀA and Aᵀy of y = Ax̄ + ε, with the spectrum of AᵀA (μ = λ_min, L = λ_max)."""
+    """AᵀA and Aᵀy of y = Ax̄ + ε, with the spectrum of AᵀA (μ = λ_min, L = λ_max).
 
-    matrix: torch.Tensor  # (m, n)
+    ``matrix``: a 2-D tensor, a `LinearOperator` or any object `LinearOperator.wrap` accepts. A dense one is kept
+    as a float64 matrix (the gradient step uses AᵀA); a matrix-free one is applied as x − τAᵀ(Ax − y), and only
+    `spectrum` forms its matrix (the exact eigenvalues of AᵀA need it).
+    """
+
+    matrix: torch.Tensor | LinearOperator  # (m, n)
     y: torch.Tensor  # (b, m)
-    gram: torch.Tensor = field(init=False)
+    gram: torch.Tensor | None = field(init=False)
     aty: torch.Tensor = field(init=False)
 
     def __post_init__(self):
-        self.matrix = self.matrix.to(DTYPE)
+        op = LinearOperator.wrap(self.matrix, dtype=DTYPE)
         self.y = torch.atleast_2d(self.y.to(DTYPE))
-        self.gram = self.matrix.T @ self.matrix
-        self.aty = self.y @ self.matrix
+        if op.matrix_free:
+            self.operator = op.to(dtype=DTYPE)
+            self.matrix, self.gram = self.operator, None
+            self.aty = self.operator.A_adjoint(self.y)
+        else:
+            self.operator = None
+            self.matrix = op.matrix.to(DTYPE)
+            self.gram = self.matrix.T @ self.matrix
+            self.aty = self.y @ self.matrix
 
     @property
     def n(self) -> int:
-        return self.matrix.shape[1]
+        return self.operator.n if self.operator is not None else self.matrix.shape[1]
+
+    @property
+    def m(self) -> int:
+        return self.operator.m if self.operator is not None else self.matrix.shape[0]
 
     def spectrum(self) -> tuple[float, float]:
         """(μ, L) = (λ_min(AᵀA), λ_max(AᵀA)); μ is clipped at 0 (rounding of a singular AᵀA)."""
-        eig = torch.linalg.eigvalsh(self.gram)
+        gram = self.gram if self.gram is not None else self.operator.matrix.T @ self.operator.matrix
+        eig = torch.linalg.eigvalsh(gram)
         return max(float(eig[0]), 0.0), float(eig[-1])
 
     def gradient_step(self, x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
         """x − τAᵀ(Ax − y)."""
+        if self.operator is not None:
+            return x - tau * self.operator.A_adjoint(self.operator.A(x) - self.y)
         return x - tau * (x @ self.gram - self.aty)
 
     def x_init(self) -> torch.Tensor:
         """The code's x_init = y for square problems (denoising, deblurring), Aᵀy otherwise."""
-        return self.y.clone() if self.matrix.shape[0] == self.matrix.shape[1] else self.aty.clone()
+        return self.y.clone() if self.m == self.n else self.aty.clone()
 
 
 def fb_contraction(tau: float, mu: float, L: float, lambda_sc: float = 0.0) -> float:
@@ -289,7 +306,7 @@ class FrameDenoiser:
 
     def frame(self, v_flat: torch.Tensor | None) -> torch.Tensor:
         V = self.V0 if v_flat is None or v_flat.numel() == 0 else v_flat.reshape(self.hidden, self.n)
-        return V / torch.linalg.matrix_norm(V, ord=2)
+        return V / _spectral_norm(V)
 
     def __call__(self, z: torch.Tensor, sigma: torch.Tensor, v_flat: torch.Tensor | None = None) -> torch.Tensor:
         W = self.frame(v_flat)
@@ -430,7 +447,7 @@ def jacobian_theta(op, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 def stacked_norm_x(A: torch.Tensor) -> float:
     """‖blockdiag(A_1, …, A_b)‖₂ = max_i ‖A_i‖₂."""
-    return float(torch.linalg.matrix_norm(A, ord=2).max())
+    return float(_spectral_norm(A).max())
 
 
 def power_iteration_norm(op, theta: torch.Tensor, x: torch.Tensor, generator: torch.Generator,
@@ -533,6 +550,6 @@ def sparse_signals(count: int, n: int, generator: torch.Generator, density: floa
 
 
 def observe(matrix: torch.Tensor, x: torch.Tensor, noise: float, generator: torch.Generator) -> torch.Tensor:
-    """y = Ax + noise·ε, ε ~ N(0, I)."""
-    y = x @ matrix.T
+    """y = Ax + noise·ε, ε ~ N(0, I) (``matrix``: a tensor or anything `LinearOperator.wrap` accepts)."""
+    y = LinearOperator.wrap(matrix, dtype=x.dtype, device=x.device).A(x)
     return y + noise * _randn(y.shape, generator)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ipverify.numerics.fixed_point import DTYPE, fixed_point, jacobian_theta, jacobian_x, newton_polish
+from ipverify.numerics.fixed_point import DTYPE, fixed_point, jacobian_theta, jacobian_x, newton_polish, spectral_norm
 
 MODES = ("ift", "jfb", "grad=K", "unrolled", "restarted")
 
@@ -229,8 +229,6 @@ def unrolled_jacobian(op, theta: torch.Tensor, x_start: torch.Tensor, K: int) ->
 
 def partial_theta_norm(op, theta: torch.Tensor, x: torch.Tensor, K: int = 1) -> float:
     """‖∂_θΦ_K(x)‖₂ (the ‖B‖ of JFB-1 for Φ = T^K; K = 1 is one layer), from the dense (b·n × p) Jacobian."""
-    from ipverify.numerics.fixed_point import spectral_norm
-
     return spectral_norm(unrolled_jacobian(op, theta, x, K))
 
 
@@ -276,8 +274,6 @@ class EquilibriumCase:
 
     @property
     def B_norm(self) -> float:
-        from ipverify.numerics.fixed_point import spectral_norm
-
         return spectral_norm(self.B)
 
     @property
@@ -446,7 +442,7 @@ def outer_smoothness_estimate(problem: BilevelProblem, thetas: list[torch.Tensor
             down = hypergradient("ift", op, theta - e, loss_fn, x_init, solver="iterative").grad
             columns.append((up - down) / (2 * h))
         hessian = torch.stack(columns, dim=1)
-        best = max(best, float(torch.linalg.matrix_norm((hessian + hessian.T) / 2, ord=2)))
+        best = max(best, spectral_norm((hessian + hessian.T) / 2))
     return best
 
 

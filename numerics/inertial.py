@@ -2,7 +2,8 @@
 `numerics.inertial_discrete` share, and the measurements that the IN-* checks compare with the catalogue's bounds.
 
 Every trainer is batched like `numerics.trainers` (b networks at once, closed-form gradients of
-`numerics.two_layer`, no autograd), and treats divergence as a verdict: a network whose loss or parameters become
+`numerics.two_layer`, no autograd, A a tensor or a `LinearOperator`), records a `numerics.records.Trajectory` (DIN:
+its subclass `DINTrajectory`), and treats divergence as a verdict: a network whose loss or parameters become
 non-finite, or whose loss exceeds `DIVERGENCE_LOSS`, is frozen and flagged, and its later records are NaN.
 
 DIN (03 IN-1). θ̈ + αθ̇ + β d/dt∇f(θ) + ∇f(θ) = 0, θ(0) = θ₀, **θ̇(0) = 0**, is integrated in the Hessian-free
@@ -41,18 +42,17 @@ from scipy.integrate import solve_ivp
 from torch import Tensor
 
 from ipverify.numerics.checkers import compile_expr
-from ipverify.numerics.trainers import DIVERGENCE_LOSS, per_network_values
+from ipverify.numerics.operators import as_forward
+from ipverify.numerics.records import DIVERGENCE_LOSS, Recorder, Trajectory, per_network_values, record_spacing
+from ipverify.numerics.steps import curvature_estimate, fixed_step_schedule
 from ipverify.numerics.two_layer import (
     GradientEval,
     Scalar,
     TwoLayerParams,
     flatten,
     hessian_vector_product,
-    jacobian_norm,
     objective_and_gradient,
-    operator_norm,
     sigma_min_closed_form,
-    smoothness_estimate,
     unflatten,
 )
 
@@ -112,36 +112,8 @@ def _igahd_coefficients(mu: Tensor, s: Tensor, beta: Tensor) -> tuple[Tensor, Te
                                                                 "gradient_coefficient"))
 
 
-def _evaluate_and_record(rec, k: int, problem: tuple, alive: Tensor, diverged_at: Tensor):
-    """f and ∇f at the new iterate θ_k (problem = (A, y, θ_k, u, act)); a network turning non-finite is flagged at k
-    (a verdict, never a crash) and stops; record k. Returns (evaluation, alive, diverged_at)."""
-    ev = objective_and_gradient(*problem)
-    theta = problem[2]
-    bad = alive & ~_healthy(ev, theta)
-    rec.record(k, ev, theta, alive)
-    return ev, alive & ~bad, torch.where(bad, k, diverged_at)
-
-
 def _healthy(ev: GradientEval, params: TwoLayerParams) -> Tensor:
     return torch.isfinite(ev.loss) & (ev.loss <= DIVERGENCE_LOSS) & params.is_finite()
-
-
-def _record_indices(steps: int, every: int) -> list[int]:
-    indices = list(range(0, steps + 1, max(1, every)))
-    if indices[-1] != steps:
-        indices.append(steps)
-    return indices
-
-
-def curvature_estimate(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Activation) -> Tensor:
-    """HEURISTIC L̂ per network, (b,): max(‖∇²f(θ₀)‖ by power iteration, ‖A‖²‖J_g(θ₀)‖² (Gauss–Newton)).
-
-    The same estimate as `numerics.trainers.default_flow_step`, kept per network; a curvature at θ₀, not a
-    certified smoothness constant on a ball (that is `numerics.two_layer.smoothness_bound`).
-    """
-    hess = smoothness_estimate(A, y, params0, u, act, iters=50)
-    gauss_newton = operator_norm(A).square() * jacobian_norm(params0, u, act).square()
-    return torch.maximum(hess, gauss_newton)
 
 
 def default_din_step(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Activation,
@@ -167,37 +139,22 @@ def default_din_step(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, a
 
 
 @dataclass(frozen=True)
-class DINTrajectory:
-    """Records of a batched DIN run: b networks, T records at ``times`` (T,) (t = τh), S steps of size ``h``.
+class DINTrajectory(Trajectory):
+    """Records of a batched DIN run: a `numerics.records.Trajectory` (t = τh, ``gamma`` = h per network,
+    ``step_lengths`` the RK4 integral of ‖θ̇‖ over each step, so ``path_length`` is ∫₀ᵗ‖θ̇‖) with DIN's own records.
 
-    Per record (b, T): ``loss`` f(θ(t)), ``residual`` ‖y(t) − y‖, ``energy`` E(t) = (1 + αβ)f + ½‖θ̇ + β∇f‖²,
-    ``dissipated`` ∫₀ᵗ(α‖θ̇‖² + β‖∇f‖²) (RK4-integrated: E + dissipated = E(0) up to O(h⁴), IN-2), ``path_length``
-    ∫₀ᵗ‖θ̇‖ (RK4-integrated), ``dist0`` ‖θ(t) − θ₀‖, ``grad_norm_sq`` ‖∇f(θ(t))‖², ``velocity_norm_sq`` ‖θ̇(t)‖²;
-    ``x`` (b, T, n) when recorded; σ_min(J_g(θ(t))) in ``sigma_min`` (b, T_σ) at ``sigma_times``. ``alpha``, ``beta``
-    (b,) are the dampings; ``params`` and ``w`` the final state (w = θ̇ + β∇f); ``diverged``/``diverged_at`` as in
-    `numerics.trainers.Trajectory` (step index; records after it are NaN).
+    Per record (b, T): ``energy`` E(t) = (1 + αβ)f + ½‖θ̇ + β∇f‖², ``dissipated`` ∫₀ᵗ(α‖θ̇‖² + β‖∇f‖²)
+    (RK4-integrated: E + dissipated = E(0) up to O(h⁴), IN-2), ``velocity_norm_sq`` ‖θ̇(t)‖². ``alpha``, ``beta``
+    (b,) are the dampings, ``h`` the step; ``params`` and ``w`` the final state (w = θ̇ + β∇f).
     """
 
-    steps: Tensor
-    times: Tensor
-    loss: Tensor
-    residual: Tensor
     energy: Tensor
     dissipated: Tensor
-    path_length: Tensor
-    dist0: Tensor
-    grad_norm_sq: Tensor
     velocity_norm_sq: Tensor
-    sigma_times: Tensor | None
-    sigma_min: Tensor | None
-    x: Tensor | None
-    params: TwoLayerParams
     w: TwoLayerParams
     alpha: Tensor
     beta: Tensor
     h: float
-    diverged: Tensor
-    diverged_at: Tensor
 
     @property
     def pl_ratio(self) -> Tensor:
@@ -239,57 +196,36 @@ def din(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Activatio
     S = ⌈t_final/h⌉ steps with h adjusted to t_final/S; default h from `default_din_step`. About ``n_records``
     (``n_sigma_records``) evenly spaced steps are recorded (σ_min).
     """
-    if not (math.isfinite(t_final) and t_final > 0):
-        raise ValueError(f"t_final must be positive and finite, got {t_final!r}")
+    fixed_step_schedule(t_final, 1.0, math.inf)  # t_final is checked before the step is chosen
+    A = as_forward(A, params0.n, y.shape[-1], params0.W)
     ref, b = params0.W, params0.b
     a_t = per_network_values(alpha, b, ref, "alpha")
     b_t = per_network_values(beta, b, ref, "beta")
-    if h is None:
-        h = default_din_step(A, y, params0, u, act, a_t, b_t)
-    if not (math.isfinite(h) and h > 0):
-        raise ValueError(f"h must be positive and finite, got {h!r}")
-    steps = max(1, math.ceil(t_final / h - 1e-9))
-    if steps > max_steps:
-        raise ValueError(f"{steps} steps exceed max_steps={max_steps}; raise h or max_steps")
-    h = t_final / steps
-    rec = _record_indices(steps, steps // max(1, n_records))
-    slot = {s: j for j, s in enumerate(rec)}
-    sig = _record_indices(steps, steps // max(1, n_sigma_records)) if n_sigma_records else []
-    sig_slot = {s: j for j, s in enumerate(sig)}
-    T = len(rec)
-    nan = math.nan
-    names = ("loss", "residual", "energy", "dissipated", "path_length", "dist0", "grad_norm_sq", "velocity_norm_sq")
-    out = {name: torch.full((b, T), nan, dtype=ref.dtype, device=ref.device) for name in names}
-    x_rec = torch.full((b, T, params0.n), nan, dtype=ref.dtype, device=ref.device) if record_x else None
-    sigma = torch.full((b, len(sig)), nan, dtype=ref.dtype, device=ref.device) if sig else None
+    steps, h = fixed_step_schedule(t_final, default_din_step(A, y, params0, u, act, a_t, b_t) if h is None else h,
+                                   max_steps)
+    rec = Recorder(params0, steps, record_spacing(steps, n_records), record_spacing(steps, n_sigma_records or None),
+                   record_x, extra=("energy", "dissipated", "velocity_norm_sq"))
 
     field = _DINField(A, y, u, act, (params0.k, params0.d, params0.n), a_t, b_t)
     theta0 = flatten(params0)
     theta = theta0
     w = b_t[:, None] * flatten(objective_and_gradient(A, y, params0, u, act).grad)  # w(0) = β∇f(θ₀): θ̇(0) = 0
     dissipated = torch.zeros(b, dtype=ref.dtype, device=ref.device)
-    length = torch.zeros_like(dissipated)
     k1 = field(theta, w)
     alive = _healthy(k1[0], k1[6])
     diverged_at = torch.where(alive, -1, 0).to(torch.int64)
     energy_factor = 1 + a_t * b_t
 
-    def record(step: int, k, valid: Tensor) -> None:
+    def record(step: int, k) -> None:
         ev, theta_dot, params = k[0], k[1], k[6]
-        if step in slot:
-            j = slot[step]
-            values = {"loss": ev.loss, "residual": ev.residual.norm(dim=-1),
-                      "energy": energy_factor * ev.loss + 0.5 * w.square().sum(dim=1), "dissipated": dissipated,
-                      "path_length": length, "dist0": (theta - theta0).norm(dim=1),
-                      "grad_norm_sq": k[5].square().sum(dim=1), "velocity_norm_sq": theta_dot.square().sum(dim=1)}
-            for name, value in values.items():
-                out[name][:, j] = torch.where(valid, value, nan)
-            if x_rec is not None:
-                x_rec[:, j] = torch.where(valid[:, None], ev.x, nan)
-        if sigma is not None and step in sig_slot:
-            sigma[:, sig_slot[step]] = torch.where(valid, sigma_min_closed_form(params, u, act), nan)
+        rec.record(step, {"loss": ev.loss, "residual": lambda: ev.residual.norm(dim=-1),
+                          "energy": lambda: energy_factor * ev.loss + 0.5 * w.square().sum(dim=1),
+                          "dissipated": dissipated, "dist0": lambda: (theta - theta0).norm(dim=1),
+                          "grad_norm_sq": lambda: k[5].square().sum(dim=1),
+                          "velocity_norm_sq": lambda: theta_dot.square().sum(dim=1)}, ev.x)
+        rec.record_sigma(step, lambda: sigma_min_closed_form(params, u, act))
 
-    record(0, k1, torch.ones_like(alive))
+    record(0, k1)
     half, sixth, third = h / 2, h / 6, h / 3
     for step in range(steps):
         if step % 64 == 0 and not bool(alive.any()):
@@ -303,19 +239,15 @@ def din(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Activatio
         a2 = alive[:, None]
         theta, w = torch.where(a2, new_theta, theta), torch.where(a2, new_w, w)
         dissipated = torch.where(alive, dissipated + sixth * (d1 + k4[3]) + third * (k2[3] + k3[3]), dissipated)
-        length = torch.where(alive, length + sixth * (v1 + k4[4]) + third * (k2[4] + k3[4]), length)
+        rec.step_length(step, sixth * (v1 + k4[4]) + third * (k2[4] + k3[4]))
         k1 = field(theta, w)
         bad = alive & ~_healthy(k1[0], k1[6])
         diverged_at = torch.where(bad, step + 1, diverged_at)
-        was_alive = alive
         alive = alive & ~bad
-        record(step + 1, k1, was_alive)
-    steps_t = torch.tensor(rec, dtype=torch.int64, device=ref.device)
-    sig_t = torch.tensor(sig, dtype=ref.dtype, device=ref.device) * h if sigma is not None else None
+        record(step + 1, k1)
     shape = (params0.k, params0.d, params0.n)
-    return DINTrajectory(steps=steps_t, times=steps_t.to(ref.dtype) * h, **out, sigma_times=sig_t,
-                         sigma_min=sigma, x=x_rec, params=unflatten(theta, *shape), w=unflatten(w, *shape),
-                         alpha=a_t, beta=b_t, h=h, diverged=diverged_at >= 0, diverged_at=diverged_at)
+    return rec.trajectory(unflatten(theta, *shape), torch.full_like(a_t, h), diverged_at, h, kind=DINTrajectory,
+                          w=unflatten(w, *shape), alpha=a_t, beta=b_t, h=h)
 
 
 @dataclass(frozen=True)
@@ -344,8 +276,8 @@ def din_reference(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act:
     k, d, n = params0.k, params0.d, params0.n
     p = params0.p
     cpu = {"dtype": torch.float64, "device": "cpu"}
-    A_c = A.to(**cpu)
-    A_c = A_c[0] if A_c.dim() == 3 else A_c
+    A_c = as_forward(A, params0.n, y.shape[-1], params0.W).to(**cpu)
+    A_c = A_c[0] if isinstance(A_c, Tensor) and A_c.dim() == 3 else A_c
     y_c, u_c = y.to(**cpu).reshape(1, -1), u.to(**cpu).reshape(1, -1)
 
     def rhs(_t: float, state: np.ndarray) -> np.ndarray:

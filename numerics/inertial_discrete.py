@@ -27,69 +27,57 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
-from ipverify.numerics.inertial import (
-    _axpy,
-    _evaluate_and_record,
-    _healthy,
-    _igahd_coefficients,
-    _lincomb,
-    _record_indices,
-    _where,
-    encoded,
+from ipverify.numerics.inertial import _axpy, _healthy, _igahd_coefficients, _lincomb, _where, encoded
+from ipverify.numerics.operators import as_forward
+from ipverify.numerics.records import Recorder, Trajectory, per_network_values
+from ipverify.numerics.two_layer import (
+    GradientEval,
+    Scalar,
+    TwoLayerParams,
+    objective_and_gradient,
+    sigma_min_closed_form,
 )
-from ipverify.numerics.trainers import Trajectory, per_network_values
-from ipverify.numerics.two_layer import GradientEval, Scalar, TwoLayerParams, objective_and_gradient, sigma_min_closed_form
 
 if TYPE_CHECKING:
     from ipverify.numerics.activations import Activation
 
 
-class _Recorder:
-    """Collects the records of a discrete run into a `numerics.trainers.Trajectory`."""
+class _Run:
+    """What every discrete run shares: the problem, its `Recorder`, the evaluation at the current iterate and the
+    divergence bookkeeping. Built at θ₀: evaluates f and ∇f there, flags a non-finite start, records k = 0."""
 
-    def __init__(self, params0: TwoLayerParams, u, act, steps: int, record_every: int,
-                 record_sigma_every: int | None, record_x: bool):
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
-        ref, b = params0.W, params0.b
-        self.params0, self.u, self.act = params0, u, act
-        self.rec = _record_indices(steps, record_every)
-        self.slot = {s: j for j, s in enumerate(self.rec)}
-        self.sig = _record_indices(steps, record_sigma_every) if record_sigma_every else []
-        self.sig_slot = {s: j for j, s in enumerate(self.sig)}
-        full = {"dtype": ref.dtype, "device": ref.device}
-        T = len(self.rec)
-        self.loss, self.residual, self.dist0, self.grad_sq = (torch.full((b, T), math.nan, **full) for _ in range(4))
-        self.x = torch.full((b, T, params0.n), math.nan, **full) if record_x else None
-        self.sigma = torch.full((b, len(self.sig)), math.nan, **full) if self.sig else None
-        self.lengths = torch.full((b, steps), math.nan, **full)
-        self.ref = ref
+    def __init__(self, A, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Activation, steps: int,
+                 record_every: int, record_sigma_every: int | None, record_x: bool):
+        self.A = as_forward(A, params0.n, y.shape[-1], params0.W)
+        self.y, self.params0, self.u, self.act = y, params0, u, act
+        self.rec = Recorder(params0, steps, record_every, record_sigma_every, record_x)
+        self.ev = self.evaluate(params0)
+        self.alive = _healthy(self.ev, params0)
+        self.diverged_at = torch.where(self.alive, -1, 0).to(torch.int64)
+        self.record(0, self.ev, params0)
 
-    def record(self, step: int, ev: GradientEval, params: TwoLayerParams, valid: Tensor) -> None:
-        nan = math.nan
-        if step in self.slot:
-            j = self.slot[step]
-            self.loss[:, j] = torch.where(valid, ev.loss, nan)
-            self.residual[:, j] = torch.where(valid, ev.residual.norm(dim=-1), nan)
-            self.dist0[:, j] = torch.where(valid, (params - self.params0).norm(), nan)
-            self.grad_sq[:, j] = torch.where(valid, ev.grad.norm_sq(), nan)
-            if self.x is not None:
-                self.x[:, j] = torch.where(valid[:, None], ev.x, nan)
-        if self.sigma is not None and step in self.sig_slot:
-            self.sigma[:, self.sig_slot[step]] = torch.where(valid, sigma_min_closed_form(params, self.u, self.act),
-                                                             nan)
+    def evaluate(self, theta: TwoLayerParams) -> GradientEval:
+        return objective_and_gradient(self.A, self.y, theta, self.u, self.act)
 
-    def step_length(self, step: int, new: TwoLayerParams, old: TwoLayerParams, valid: Tensor) -> None:
-        self.lengths[:, step] = torch.where(valid, (new - old).norm(), math.nan)
+    def record(self, k: int, ev: GradientEval, theta: TwoLayerParams) -> None:
+        self.rec.record(k, {"loss": ev.loss, "residual": lambda: ev.residual.norm(dim=-1),
+                            "dist0": lambda: (theta - self.params0).norm(), "grad_norm_sq": ev.grad.norm_sq}, ev.x)
+        self.rec.record_sigma(k, lambda: sigma_min_closed_form(theta, self.u, self.act))
 
-    def trajectory(self, params: TwoLayerParams, gamma: Tensor, diverged_at: Tensor) -> Trajectory:
-        steps_t = torch.tensor(self.rec, dtype=torch.int64, device=self.ref.device)
-        sig_t = torch.tensor(self.sig, dtype=torch.int64, device=self.ref.device) if self.sigma is not None else None
-        return Trajectory(steps=steps_t, times=steps_t.to(self.ref.dtype), loss=self.loss, residual=self.residual,
-                          dist0=self.dist0, grad_norm_sq=self.grad_sq, step_lengths=self.lengths, sigma_steps=sig_t,
-                          sigma_times=sig_t.to(self.ref.dtype) if sig_t is not None else None,
-                          sigma_min=self.sigma, x=self.x, params=params, gamma=gamma,
-                          diverged=diverged_at >= 0, diverged_at=diverged_at)
+    def accept(self, k: int, theta: TwoLayerParams, ev: GradientEval | None = None) -> GradientEval:
+        """θ_k (with its evaluation, computed unless given) becomes the current iterate: a network turning
+        non-finite is flagged at k (a verdict, never a crash) and stops; record k."""
+        ev = self.evaluate(theta) if ev is None else ev
+        bad = self.alive & ~_healthy(ev, theta)
+        self.record(k, ev, theta)
+        self.alive, self.diverged_at, self.ev = self.alive & ~bad, torch.where(bad, k, self.diverged_at), ev
+        return ev
+
+    def step_length(self, k: int, new: TwoLayerParams, old: TwoLayerParams) -> None:
+        self.rec.step_length(k, (new - old).norm())
+
+    def trajectory(self, theta: TwoLayerParams, gamma: Tensor) -> Trajectory:
+        return self.rec.trajectory(theta, gamma, self.diverged_at)
 
 
 def igahd_sc(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Activation, mu: Scalar, s: Scalar,
@@ -100,22 +88,19 @@ def igahd_sc(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Acti
     ref, b = params0.W, params0.b
     mu_t, s_t, beta_t = (per_network_values(v, b, ref, n) for v, n in ((mu, "mu"), (s, "s"), (beta, "beta")))
     momentum, hess, grad_c = _igahd_coefficients(mu_t, s_t, beta_t)
-    rec = _Recorder(params0, u, act, steps, record_every, record_sigma_every, record_x)
+    run = _Run(A, y, params0, u, act, steps, record_every, record_sigma_every, record_x)
     theta = prev = params0
-    ev = objective_and_gradient(A, y, theta, u, act)
+    ev = run.ev
     grad_prev = ev.grad
-    alive = _healthy(ev, theta)
-    diverged_at = torch.where(alive, -1, 0).to(torch.int64)
-    rec.record(0, ev, theta, torch.ones_like(alive))
     for k in range(steps):
-        if k % 64 == 0 and not bool(alive.any()):
+        if k % 64 == 0 and not bool(run.alive.any()):
             break
         new = _lincomb([(1.0, theta), (momentum, theta - prev), (-hess, ev.grad - grad_prev), (-grad_c, ev.grad)])
-        new = _where(alive, new, theta)
-        rec.step_length(k, new, theta, alive)
+        new = _where(run.alive, new, theta)
+        run.step_length(k, new, theta)
         prev, grad_prev, theta = theta, ev.grad, new
-        ev, alive, diverged_at = _evaluate_and_record(rec, k + 1, (A, y, theta, u, act), alive, diverged_at)
-    return rec.trajectory(theta, s_t, diverged_at)
+        ev = run.accept(k + 1, theta)
+    return run.trajectory(theta, s_t)
 
 
 @dataclass(frozen=True)
@@ -160,19 +145,18 @@ def adaptive_inertial(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, 
         raise ValueError("mu and s0 must be positive")
     s_first = s.clone()
     length_factor = encoded("IN-8", "length_factor", mu_PL=mu_t, c_armijo=c)  # √2/(c√μ)
-    rec = _Recorder(params0, u, act, steps, record_every, record_sigma_every, record_x)
+    run = _Run(A, y, params0, u, act, steps, record_every, record_sigma_every, record_x)
+    A = run.A
     full = {"dtype": ref.dtype, "device": ref.device}
     step_rec = torch.full((b, steps), math.nan, **full)
     inertial_rec = torch.zeros((b, steps), dtype=torch.bool, device=ref.device)
     trials_rec = torch.zeros((b, steps), dtype=torch.int64, device=ref.device)
     theta = prev = params0
-    ev = objective_and_gradient(A, y, theta, u, act)
+    ev = run.ev
     grad_prev = ev.grad
-    alive = _healthy(ev, theta)
-    diverged_at = torch.where(alive, -1, 0).to(torch.int64)
     stalled_at = torch.full((b,), -1, dtype=torch.int64, device=ref.device)
-    rec.record(0, ev, theta, torch.ones_like(alive))
     for k in range(steps):
+        alive = run.alive
         active = alive & (stalled_at < 0)
         if not bool(alive.any()):
             break
@@ -209,20 +193,15 @@ def adaptive_inertial(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, 
         step_rec[:, k] = torch.where(moved, s, math.nan)
         inertial_rec[:, k] = is_inertial
         trials_rec[:, k] = trials
-        rec.step_length(k, accepted_theta, theta, alive)
+        run.step_length(k, accepted_theta, theta)
         # momentum restart after a gradient step: θ_{k−1} := θ_{k+1}, ∇f(θ_{k−1}) := ∇f(θ_{k+1})
         restart = moved & ~is_inertial
         new_prev = _where(restart, accepted_theta, theta)
         new_grad_prev = _where(restart, accepted_ev.grad, ev.grad)
         prev, grad_prev = _where(moved, new_prev, prev), _where(moved, new_grad_prev, grad_prev)
         s = torch.where(pending, s_first, s)  # a stalled network keeps no shrunken step
-        theta, ev = accepted_theta, accepted_ev
-        bad = alive & ~_healthy(ev, theta)
-        diverged_at = torch.where(bad, k + 1, diverged_at)
-        was_alive = alive
-        alive = alive & ~bad
-        rec.record(k + 1, ev, theta, was_alive)
-    return AdaptiveRun(rec.trajectory(theta, s, diverged_at), step_rec, inertial_rec, trials_rec, stalled_at,
+        theta, ev = accepted_theta, run.accept(k + 1, accepted_theta, accepted_ev)
+    return AdaptiveRun(run.trajectory(theta, s), step_rec, inertial_rec, trials_rec, stalled_at,
                        s_first, c, shrink)
 
 
@@ -245,26 +224,22 @@ def inna(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Activati
                      for v, n in ((alpha, "alpha"), (beta, "beta"), (gamma, "gamma")))
     if not bool((b_t > 0).all()):
         raise ValueError("INNA needs beta > 0")
-    psi = initial_psi(params0, objective_and_gradient(A, y, params0, u, act).grad, a_t, b_t, init)
+    run = _Run(A, y, params0, u, act, steps, record_every, record_sigma_every, record_x)
+    psi = initial_psi(params0, run.ev.grad, a_t, b_t, init)
     theta_c = encoded("IN-1", "theta_coefficient", alpha=a_t, beta=b_t)  # α − 1/β
     psi_c = encoded("IN-1", "psi_coefficient", alpha=a_t, beta=b_t)  # 1/β
-    rec = _Recorder(params0, u, act, steps, record_every, record_sigma_every, record_x)
-    theta = params0
-    ev = objective_and_gradient(A, y, theta, u, act)
-    alive = _healthy(ev, theta)
-    diverged_at = torch.where(alive, -1, 0).to(torch.int64)
-    rec.record(0, ev, theta, torch.ones_like(alive))
+    theta, ev = params0, run.ev
     for k in range(steps):
-        if k % 64 == 0 and not bool(alive.any()):
+        if k % 64 == 0 and not bool(run.alive.any()):
             break
         phase = _lincomb([(theta_c, theta), (psi_c, psi)])
         new_psi = _axpy(psi, -g_t, phase)
         new = _lincomb([(1.0, theta), (-g_t, phase), (-g_t * b_t, ev.grad)])
-        new, psi = _where(alive, new, theta), _where(alive, new_psi, psi)
-        rec.step_length(k, new, theta, alive)
+        new, psi = _where(run.alive, new, theta), _where(run.alive, new_psi, psi)
+        run.step_length(k, new, theta)
         theta = new
-        ev, alive, diverged_at = _evaluate_and_record(rec, k + 1, (A, y, theta, u, act), alive, diverged_at)
-    return rec.trajectory(theta, g_t, diverged_at)
+        ev = run.accept(k + 1, theta)
+    return run.trajectory(theta, g_t)
 
 
 def initial_psi(theta0: TwoLayerParams, grad0: TwoLayerParams, alpha: Tensor, beta: Tensor,

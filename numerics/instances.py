@@ -22,7 +22,6 @@ from ipverify.numerics.operators import LinearOperator
 from ipverify.numerics.two_layer import (
     TwoLayerDIP,
     TwoLayerParams,
-    apply_A,
     certified_radius,
     forward,
     init_two_layer,
@@ -147,7 +146,7 @@ def _planted_direction(net: TwoLayerDIP, radius: float, generator: torch.Generat
 def _noise_in_range(A: LinearOperator, b: int, level: float, generator: torch.Generator,
                     outside: bool = False) -> torch.Tensor:
     """b draws of norm `level`, in Im(A) (or, with `outside`, orthogonal to it)."""
-    raw = torch.randn(b, A.m, generator=generator, dtype=A.matrix.dtype).to(A.matrix.device)
+    raw = torch.randn(b, A.m, generator=generator, dtype=A.dtype).to(A.device)
     eps = raw - A.project_onto_range(raw) if outside else A.project_onto_range(raw)
     return eps * (level / eps.norm(dim=-1, keepdim=True).clamp_min(1e-300))
 
@@ -158,11 +157,20 @@ def component_outside_range(A: LinearOperator, y: torch.Tensor) -> torch.Tensor:
 
 
 def build_instance(spec: InstanceSpec, device: str | torch.device = "cpu",
-                   dtype: torch.dtype = torch.float64) -> DIPInstance:
-    """Draw the planted instance of `spec` (all randomness from one generator seeded with spec.seed)."""
+                   dtype: torch.dtype = torch.float64, operator=None) -> DIPInstance:
+    """Draw the planted instance of `spec` (all randomness from one generator seeded with spec.seed).
+
+    ``operator``: a forward operator to use instead of drawing one (a tensor, a `LinearOperator`, dense or
+    matrix-free, or anything `LinearOperator.wrap` accepts), of shape (spec.m, spec.n); the generator then draws
+    the network first. Its SVD-based constants (σ_A, Im(A)) form its matrix once (`LinearOperator.matrix`).
+    """
     generator = _generator(spec.seed)
     act = get_activation(spec.activation)
-    if spec.operator == "gaussian":
+    if operator is not None:
+        A = LinearOperator.wrap(operator, dtype=dtype, device=device).to(device=device, dtype=dtype)
+        if (A.m, A.n) != (spec.m, spec.n):
+            raise ValueError(f"operator is {A.m}x{A.n}, the spec asks for m={spec.m}, n={spec.n}")
+    elif spec.operator == "gaussian":
         A = LinearOperator.gaussian(spec.m, spec.n, generator, dtype=dtype).to(device=device)
     else:
         A = LinearOperator.with_condition_number(spec.m, spec.n, spec.kappa, generator, dtype=dtype).to(device=device)
@@ -180,9 +188,9 @@ def build_instance(spec: InstanceSpec, device: str | torch.device = "cpu",
         if A.rank == A.m:
             raise ValueError(f"noise_outside = {spec.noise_outside}: Im(A) = ℝ^{A.m}, there is no orthogonal part")
         eps = eps + _noise_in_range(A, spec.b, spec.noise_outside, generator, outside=True)
-    y = apply_A(A.matrix, x_bar) + eps
+    y = A.A(x_bar) + eps
     sigma_0 = sigma_min_closed_form(net.params0, net.u, act)
-    residual_0 = (apply_A(A.matrix, forward(net.params0, net.u, act)) - y).norm(dim=-1)
+    residual_0 = (A.A(forward(net.params0, net.u, act)) - y).norm(dim=-1)
     return DIPInstance(
         spec=spec, A=A, net=net, theta_star=theta_star, x_bar=x_bar, y=y, noise_norm=eps.norm(dim=-1),
         sigma_0=sigma_0, V_col_max=max_column_norm(net.V0), residual_0=residual_0,

@@ -2,7 +2,16 @@
 
 The theorems of 01–03 see A only through ‖A‖, σ_A (smallest NON-ZERO singular value, so that
 ‖Aᵀw‖ ≥ σ_A‖w‖ on Im(A)), κ(A) = ‖A‖/σ_A, and Im(A) (y ∈ Im(A) WLOG; noise is projected onto Im(A)).
-`LinearOperator` wraps a dense matrix and exposes exactly these, computed once from an SVD.
+`LinearOperator` exposes exactly these, computed once from an SVD.
+
+Two kinds of operator, one type. A DENSE operator holds its matrix (``LinearOperator(matrix)`` and the
+constructors below). A MATRIX-FREE one (``LinearOperator.wrap(obj, input_shape=...)``) wraps any object with
+methods ``A(x)`` and ``A_adjoint(y)`` acting on batches of shape (batch, *input_shape) / (batch, *output_shape)
+(a user's class, a deepinv physics object); x ↦ Ax and y ↦ Aᵀy then call the object, on flattened vectors of
+size n = ∏ input_shape and m = ∏ output_shape. Its adjoint is checked at wrap time by a seeded dot-product
+test. The dense matrix of a matrix-free operator is formed only where an algorithm needs the full spectrum
+(the SVD behind σ_A, rank and the Im(A) projector; ‖A‖ of a small operator): lazily, from the n products
+A e_j, once, and only up to `DENSE_LIMIT` entries. Beyond it ‖A‖ is a power iteration (an estimate from below).
 
 A singular value counts as zero when it is at most max(m, n)·eps·‖A‖ (eps of the matrix dtype), the
 numerical-rank rule of LAPACK/numpy ``matrix_rank``.
@@ -21,12 +30,19 @@ from typing import Any
 import torch
 
 from ipverify.numerics._device import DEFAULT_DTYPE, resolve_device, resolve_dtype
+from ipverify.numerics.spectral import gaussian_draw, haar_orthogonal, power_iteration_norm
 
 _BOUNDARIES = ("circular", "zero")
 
+DENSE_LIMIT = 2**22
+"""The most entries m·n of the dense matrix a matrix-free operator may form (32 MiB in float64)."""
+
+ADJOINT_SEED = 0
+"""Seed of the dot-product test ⟨Ax, y⟩ = ⟨x, Aᵀy⟩ made when an object is wrapped."""
+
 
 class LinearOperator:
-    """A dense linear operator x ↦ A x with its spectral data (‖A‖, σ_A, rank, Im(A) projector)."""
+    """A linear operator x ↦ A x, dense or matrix-free, with its spectral data (‖A‖, σ_A, rank, Im(A) projector)."""
 
     def __init__(self, matrix: torch.Tensor, name: str = "matrix", params: dict[str, Any] | None = None):
         if not isinstance(matrix, torch.Tensor) or matrix.ndim != 2 or 0 in matrix.shape:
@@ -35,27 +51,103 @@ class LinearOperator:
             raise ValueError(f"matrix must have a floating dtype, got {matrix.dtype}")
         if not bool(torch.isfinite(matrix).all()):
             raise ValueError("matrix has non-finite entries")
-        self.matrix = matrix
+        self._matrix = matrix
+        self._source = None
         self.name = name
         self.params = dict(params or {})
+        self.input_shape, self.output_shape = (matrix.shape[1],), (matrix.shape[0],)
+        self.dtype, self.device = matrix.dtype, matrix.device
+
+    @classmethod
+    def wrap(cls, obj: Any, input_shape: Sequence[int] | int | None = None,
+             output_shape: Sequence[int] | int | None = None, *, name: str | None = None,
+             dtype: str | torch.dtype = DEFAULT_DTYPE, device: str | torch.device = "cpu") -> LinearOperator:
+        """``obj`` as a `LinearOperator`: itself if it is one, a dense operator for a 2-D tensor, else matrix-free.
+
+        A matrix-free ``obj`` has ``A(x)`` and ``A_adjoint(y)`` on batches (batch, *input_shape) ↦
+        (batch, *output_shape); ``output_shape`` defaults to the shape of A(x). Wrapping runs a seeded
+        dot-product test (`ADJOINT_SEED`) and raises ValueError when
+        |⟨Ax, y⟩ − ⟨x, Aᵀy⟩| > √eps·(‖Ax‖‖y‖ + ‖x‖‖Aᵀy‖), eps of ``dtype`` (a wrong adjoint).
+        """
+        if isinstance(obj, LinearOperator):
+            return obj
+        if isinstance(obj, torch.Tensor):
+            return cls(obj, name or "matrix")
+        if not (callable(getattr(obj, "A", None)) and callable(getattr(obj, "A_adjoint", None))):
+            raise ValueError(f"cannot wrap {type(obj).__name__}: an operator needs methods A(x) and A_adjoint(y)")
+        if input_shape is None:
+            raise ValueError(f"wrapping {type(obj).__name__} needs its input_shape (the shape of one x, no batch)")
+        op = cls.__new__(cls)
+        op._matrix, op._source = None, obj
+        op.name, op.params = name or type(obj).__name__, {}
+        op.dtype, op.device = resolve_dtype(dtype), resolve_device(device)
+        op.input_shape = _check_shape(input_shape, "input_shape")
+        x, _ = _adjoint_test_vectors(op.input_shape, None, op.dtype, op.device)
+        try:
+            ax = obj.A(x)
+        except (RuntimeError, TypeError) as error:  # typically a dtype or device the object does not take
+            raise ValueError(f"{op.name}.A failed on a {op.dtype} batch on {op.device} of shape "
+                             f"{(1, *op.input_shape)} ({type(error).__name__}: {str(error).splitlines()[0]}); pass the "
+                             "dtype and device the object works in") from None
+        if not isinstance(ax, torch.Tensor) or ax.shape[:1] != (1,):
+            raise ValueError(f"{op.name}.A must map a batch (1, *input_shape) to a tensor (1, *output_shape)")
+        op.output_shape = tuple(ax.shape[1:]) if output_shape is None else _check_shape(output_shape, "output_shape")
+        if tuple(ax.shape[1:]) != op.output_shape:
+            raise ValueError(f"{op.name}.A gives shape {tuple(ax.shape[1:])}, expected output_shape {op.output_shape}")
+        op._check_adjoint(ax, x)
+        return op
+
+    def _check_adjoint(self, ax: torch.Tensor, x: torch.Tensor) -> None:
+        """The dot-product test ⟨Ax, y⟩ = ⟨x, Aᵀy⟩ for seeded Gaussian x, y (one-line ValueError when it fails)."""
+        _, y = _adjoint_test_vectors(self.input_shape, self.output_shape, self.dtype, self.device)
+        aty = self._source.A_adjoint(y)
+        if not isinstance(aty, torch.Tensor) or tuple(aty.shape) != (1, *self.input_shape):
+            shape = tuple(aty.shape) if isinstance(aty, torch.Tensor) else type(aty).__name__
+            raise ValueError(f"{self.name}.A_adjoint gives {shape}, expected shape {(1, *self.input_shape)}")
+        lhs, rhs = float((ax * y).sum()), float((x * aty).sum())
+        scale = float(ax.norm() * y.norm() + x.norm() * aty.norm())
+        tol = math.sqrt(torch.finfo(self.dtype).eps) * scale
+        if not (math.isfinite(lhs) and math.isfinite(rhs)) or abs(lhs - rhs) > tol:
+            raise ValueError(f"{self.name}: A_adjoint is not the adjoint of A: <Ax, y> = {lhs:.6g} but "
+                             f"<x, A_adjoint(y)> = {rhs:.6g} (seeded dot-product test)")
+
+    @property
+    def matrix_free(self) -> bool:
+        """Whether x ↦ Ax calls a wrapped object rather than a stored matrix."""
+        return self._source is not None
+
+    @property
+    def matrix(self) -> torch.Tensor:
+        """The dense (m, n) matrix; for a matrix-free operator formed on first use from the n products A e_j."""
+        if self._matrix is None:
+            if self.m * self.n > DENSE_LIMIT:
+                raise ValueError(f"operator '{self.name}' is {self.m}x{self.n}: too large to form densely "
+                                 f"(limit {DENSE_LIMIT} entries); its SVD-based data (sigma_A, rank) is unavailable")
+            eye = torch.eye(self.n, dtype=self.dtype, device=self.device)
+            self._matrix = self.A(eye).T.contiguous()
+        return self._matrix
 
     @property
     def m(self) -> int:
-        return self.matrix.shape[0]
+        return math.prod(self.output_shape)
 
     @property
     def n(self) -> int:
-        return self.matrix.shape[1]
+        return math.prod(self.input_shape)
 
     def A(self, x: torch.Tensor) -> torch.Tensor:
         """A x for x of shape (..., n); returns (..., m)."""
         _check_last_dim(x, self.n, "A")
-        return x @ self.matrix.T
+        if self._source is None:
+            return x @ self._matrix.T
+        return self._source.A(x.reshape(-1, *self.input_shape)).reshape(*x.shape[:-1], self.m)
 
     def A_adjoint(self, y: torch.Tensor) -> torch.Tensor:
         """Aᵀ y for y of shape (..., m); returns (..., n)."""
         _check_last_dim(y, self.m, "A_adjoint")
-        return y @ self.matrix
+        if self._source is None:
+            return y @ self._matrix
+        return self._source.A_adjoint(y.reshape(-1, *self.output_shape)).reshape(*y.shape[:-1], self.n)
 
     __call__ = A
 
@@ -70,14 +162,21 @@ class LinearOperator:
         return self._svd[1]
 
     @property
+    def norm_is_exact(self) -> bool:
+        """Whether `norm` comes from an SVD (False: a matrix-free power iteration, an estimate from below)."""
+        return self._matrix is not None or self.m * self.n <= DENSE_LIMIT
+
+    @cached_property
     def norm(self) -> float:
-        """Spectral norm ‖A‖ = σ_max(A)."""
-        return float(self.singular_values[0])
+        """Spectral norm ‖A‖ = σ_max(A): from the SVD, or by power iteration beyond `DENSE_LIMIT` (matrix-free)."""
+        if self.norm_is_exact:
+            return float(self.singular_values[0])
+        return power_iteration_norm(self.A, self.A_adjoint, self.n, self.dtype, self.device)
 
     @property
     def zero_tolerance(self) -> float:
         """Singular values ≤ max(m, n)·eps·‖A‖ are treated as zero."""
-        return max(self.m, self.n) * torch.finfo(self.matrix.dtype).eps * self.norm
+        return max(self.m, self.n) * torch.finfo(self.dtype).eps * self.norm
 
     @property
     def rank(self) -> int:
@@ -108,11 +207,21 @@ class LinearOperator:
         return (w @ basis) @ basis.T
 
     def to(self, device: str | torch.device | None = None, dtype: str | torch.dtype | None = None):
-        """A copy on ``device`` ("auto", "cpu", "cuda") with ``dtype`` ("float64", "float32")."""
-        target_device = self.matrix.device if device is None else resolve_device(device)
-        target_dtype = self.matrix.dtype if dtype is None else resolve_dtype(dtype)
-        matrix = self.matrix.to(device=target_device, dtype=target_dtype)
-        return LinearOperator(matrix, self.name, self.params)
+        """A copy on ``device`` ("auto", "cpu", "cuda") with ``dtype`` ("float64", "float32").
+
+        A matrix-free copy casts its inputs to the wrapped object's dtype/device and its outputs back.
+        """
+        target_device = self.device if device is None else resolve_device(device)
+        target_dtype = self.dtype if dtype is None else resolve_dtype(dtype)
+        if self._source is None:
+            matrix = self._matrix.to(device=target_device, dtype=target_dtype)
+            return LinearOperator(matrix, self.name, self.params)
+        if (target_device, target_dtype) == (self.device, self.dtype):
+            return self
+        copy = LinearOperator.wrap(_Cast(self, target_dtype, target_device), self.input_shape, self.output_shape,
+                                   name=self.name, dtype=target_dtype, device=target_device)
+        copy.params = dict(self.params)
+        return copy
 
     def describe(self) -> dict[str, Any]:
         """JSON-able summary: name, shape, constructor parameters, ‖A‖, σ_A, κ(A), rank, injectivity."""
@@ -127,8 +236,9 @@ class LinearOperator:
             "condition_number": self.condition_number if nonzero else None,
             "rank": self.rank,
             "is_injective": self.is_injective,
-            "dtype": str(self.matrix.dtype).removeprefix("torch."),
-            "device": str(self.matrix.device),
+            "matrix_free": self.matrix_free,
+            "dtype": str(self.dtype).removeprefix("torch."),
+            "device": str(self.device),
         }
 
     def __repr__(self) -> str:
@@ -143,7 +253,7 @@ class LinearOperator:
         if scale is None:
             scale = 1 / math.sqrt(n)
         _check_positive("scale", scale)
-        matrix = scale * _randn((m, n), generator)
+        matrix = scale * gaussian_draw((m, n), generator)
         return cls._build(matrix, "gaussian", {"scale": float(scale)}, dtype, device)
 
     @classmethod
@@ -154,7 +264,7 @@ class LinearOperator:
         _check_dims(m=m, n=n)
         _check_generator(generator)
         s = _check_singular_values(singular_values, min(m, n))
-        left, right = _haar_columns(m, s.numel(), generator), _haar_columns(n, s.numel(), generator)
+        left, right = haar_orthogonal(m, generator, s.numel()), haar_orthogonal(n, generator, s.numel())
         matrix = left @ torch.diag(s) @ right.T
         return cls._build(matrix, "with_singular_values", {}, dtype, device)
 
@@ -272,16 +382,52 @@ def _pair(sigma: Any) -> tuple[float, float]:
     raise ValueError(f"sigma must be a positive number or a pair of them, got {sigma!r}")
 
 
-def _randn(shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
-    return torch.randn(shape, generator=generator, dtype=torch.float64, device=generator.device).cpu()
+def _check_shape(shape: Sequence[int] | int, label: str) -> tuple[int, ...]:
+    dims = (shape,) if isinstance(shape, int) else tuple(shape)
+    if not dims or any(isinstance(d, bool) or not isinstance(d, int) or d <= 0 for d in dims):
+        raise ValueError(f"{label} must be a tuple of positive integers, got {shape!r}")
+    return dims
 
 
-def _haar_columns(size: int, r: int, generator: torch.Generator) -> torch.Tensor:
-    """First r columns of a Haar-random orthogonal matrix: QR of a Gaussian with signs making diag(R) > 0."""
-    q, rr = torch.linalg.qr(_randn((size, r), generator))
-    signs = torch.sign(torch.diagonal(rr))
-    signs[signs == 0] = 1
-    return q * signs
+def _adjoint_test_vectors(input_shape: tuple[int, ...], output_shape: tuple[int, ...] | None, dtype: torch.dtype,
+                          device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """x ~ N(0, I) of shape (1, *input_shape) and y ~ N(0, I) of shape (1, *output_shape), from `ADJOINT_SEED`."""
+    generator = torch.Generator().manual_seed(ADJOINT_SEED)
+    x = gaussian_draw((1, *input_shape), generator).to(device=device, dtype=dtype)
+    y = None if output_shape is None else gaussian_draw((1, *output_shape), generator).to(device=device, dtype=dtype)
+    return x, y
+
+
+class _Cast:
+    """A matrix-free operator seen at another dtype/device (inputs cast to its own, outputs cast back)."""
+
+    def __init__(self, op: LinearOperator, dtype: torch.dtype, device: torch.device):
+        self.op, self.dtype, self.device = op, dtype, device
+
+    def A(self, x: torch.Tensor) -> torch.Tensor:
+        inner = x.to(device=self.op.device, dtype=self.op.dtype).reshape(x.shape[0], -1)
+        return self.op.A(inner).reshape(x.shape[0], *self.op.output_shape).to(device=self.device, dtype=self.dtype)
+
+    def A_adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        inner = y.to(device=self.op.device, dtype=self.op.dtype).reshape(y.shape[0], -1)
+        return self.op.A_adjoint(inner).reshape(y.shape[0], *self.op.input_shape).to(device=self.device,
+                                                                                     dtype=self.dtype)
+
+
+def as_forward(A: Any, n: int | None = None, m: int | None = None, like: torch.Tensor | None = None) -> Any:
+    """What the trainers and layers compute with: a tensor as it is (2-D, or batched (b, m, n)); the matrix of a
+    dense `LinearOperator` (so a dense operator and its matrix give the same iterates to the bit); a matrix-free
+    `LinearOperator` as it is; any other object with ``A``/``A_adjoint`` wrapped on flat vectors of size ``n``
+    (its outputs of size ``m``), at the dtype and device of ``like``."""
+    if isinstance(A, torch.Tensor):
+        return A
+    if not isinstance(A, LinearOperator):
+        if n is None:
+            raise ValueError(f"cannot use {type(A).__name__} as a forward operator: wrap it with "
+                             "LinearOperator.wrap(obj, input_shape=...)")
+        opts = {} if like is None else {"dtype": like.dtype, "device": like.device}
+        A = LinearOperator.wrap(A, (n,), None if m is None else (m,), **opts)
+    return A if A.matrix_free else A.matrix
 
 
 def _check_singular_values(values: Sequence[float] | torch.Tensor, r: int) -> torch.Tensor:

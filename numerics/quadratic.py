@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 from ipverify.numerics.inertial import encoded
+from ipverify.numerics.spectral import haar_orthogonal
 
 
 @dataclass(frozen=True)
@@ -43,15 +44,15 @@ class Quadratic:
 
 def spd_quadratic(mu: Tensor, L: Tensor, n: int, generator: torch.Generator,
                   dtype: torch.dtype = torch.float64) -> Quadratic:
-    """Q_i = U_i diag(λ_i) U_iᵀ with λ_i geometric from mu[i] to L[i] (n ≥ 2), U_i a random orthogonal matrix (QR of a
-    Gaussian), and x0 ~ N(0, I_n)."""
+    """Q_i = U_i diag(λ_i) U_iᵀ with λ_i geometric from mu[i] to L[i] (n ≥ 2), U_i a Haar-random orthogonal matrix
+    (`numerics.spectral.haar_orthogonal`), and x0 ~ N(0, I_n)."""
     mu, L = torch.as_tensor(mu, dtype=dtype), torch.as_tensor(L, dtype=dtype)
     if n < 2 or not bool(((mu > 0) & (L >= mu)).all()):
         raise ValueError("need n >= 2 and 0 < mu <= L")
     grid = torch.linspace(0.0, 1.0, n, dtype=dtype)
     eigenvalues = mu[:, None] * (L / mu)[:, None] ** grid[None, :]
     eigenvalues[:, 0], eigenvalues[:, -1] = mu, L
-    U, _ = torch.linalg.qr(torch.randn(mu.numel(), n, n, generator=generator, dtype=dtype))
+    U = haar_orthogonal(n, generator, batch=(mu.numel(),), dtype=dtype)
     Q = U @ torch.diag_embed(eigenvalues) @ U.mT
     x0 = torch.randn(mu.numel(), n, generator=generator, dtype=dtype)
     return Quadratic((Q + Q.mT) / 2, eigenvalues, x0)

@@ -10,6 +10,11 @@ and ‖∇f‖, the step lengths and ‖W_τ − W₀‖ come from (b, k)-sized 
 approximates θ̇ = −∇f(θ) by the same iteration with a small step h (t = τh); `gradient_flow_reference`
 integrates the flow of ONE network with ``scipy.integrate.solve_ivp``, to measure the discretisation error.
 
+A is a tensor ((m, n) shared, or (b, m, n)) or a `numerics.operators.LinearOperator`: a dense one runs on its
+matrix (the same iterates, to the bit, as the matrix itself), a matrix-free one through ``A(x)``/``A_adjoint(y)``
+in the PyTorch loop. The records (`Trajectory`, `Recorder`) are in `numerics.records`, the step choice of the flow
+(`default_flow_step`, `fixed_step_schedule`) in `numerics.steps`.
+
 Divergence is a verdict, not a crash: a network whose loss or parameters become NaN/inf, or whose loss exceeds
 `DIVERGENCE_LOSS` (or, optionally, whose ‖θ_τ − θ₀‖ exceeds ``max_dist0``), is frozen at that iterate, flagged
 in `Trajectory.diverged` / `diverged_at`, and its later records are NaN.
@@ -32,94 +37,30 @@ from scipy.integrate import solve_ivp
 from torch import Tensor
 
 from ipverify.numerics import _kernel
+from ipverify.numerics.operators import LinearOperator, as_forward
+from ipverify.numerics.records import (  # noqa: F401  (re-exported: the trainers' public names)
+    DIVERGENCE_LOSS,
+    Recorder,
+    Trajectory,
+    per_network_values,
+    record_spacing,
+)
+from ipverify.numerics.steps import FLOW_STEP_FACTOR, default_flow_step, fixed_step_schedule  # noqa: F401
 from ipverify.numerics.two_layer import (
-    Scalar,
     TwoLayerParams,
     flatten,
     gram_eigenvalues,
     hidden,
-    jacobian_norm,
     jjt_from_hidden,
     matvec,
     objective_and_gradient,
-    operator_norm,
     rmatvec,
-    smoothness_estimate,
     unflatten,
 )
 
 if TYPE_CHECKING:
     from ipverify.numerics.activations import Activation
-
-DIVERGENCE_LOSS = 1e30
-"""A loss above this value (or a non-finite loss or parameter) marks a network as diverged."""
-
-FLOW_STEP_FACTOR = 0.05
-"""Default flow step h = FLOW_STEP_FACTOR / L̂ (see `gradient_flow`)."""
-
-
-@dataclass(frozen=True)
-class Trajectory:
-    """Records of a batched run. b networks, T recorded iterations, S = number of steps taken.
-
-    Per recorded iteration τ (``steps``, shape (T,)) and its time (``times``: τ for GD, τh for the flow):
-
-    - ``loss`` (b, T): f(θ_τ) = ½‖y_τ − y‖², with y_τ = A g(u, θ_τ);
-    - ``residual`` (b, T): ‖y_τ − y‖;
-    - ``dist0`` (b, T): ‖θ_τ − θ₀‖;
-    - ``grad_norm_sq`` (b, T): ‖∇f(θ_τ)‖²;
-    - ``x`` (b, T, n): x_τ = g(u, θ_τ), or None unless ``record_x``.
-
-    At every step (whatever ``record_every``): ``step_lengths`` (b, S), ‖θ_{τ+1} − θ_τ‖ = γ‖∇f(θ_τ)‖ for
-    τ = 0..S−1, computed as γ‖∇f(θ_τ)‖ from the closed form of ‖∇f‖ (the stored update differs from it by the
-    rounding of θ_{τ+1}); see `path_length` and `tail_length`. σ_min(J_g(θ_τ)) (closed form) at
-    ``sigma_steps`` (T_σ,) / ``sigma_times``, in ``sigma_min`` (b, T_σ), or None when not requested.
-
-    ``gamma`` (b,) is the step used by each network (h for the flow); ``params`` the final θ (for a diverged
-    network, the iterate at which it was stopped); ``diverged`` (b,) bool and ``diverged_at`` (b,) int64, the
-    first iteration whose loss or parameters were non-finite or whose loss exceeded `DIVERGENCE_LOSS`, −1 if
-    none. Records at iterations after ``diverged_at`` are NaN; the record at ``diverged_at`` itself holds
-    the offending value (inf, NaN or > 1e30), so no check counts it as finite.
-    """
-
-    steps: Tensor
-    times: Tensor
-    loss: Tensor
-    residual: Tensor
-    dist0: Tensor
-    grad_norm_sq: Tensor
-    step_lengths: Tensor
-    sigma_steps: Tensor | None
-    sigma_times: Tensor | None
-    sigma_min: Tensor | None
-    x: Tensor | None
-    params: TwoLayerParams
-    gamma: Tensor
-    diverged: Tensor
-    diverged_at: Tensor
-
-    @property
-    def path_length(self) -> Tensor:
-        """Cumulative length Σ_{s<τ} ‖θ_{s+1} − θ_s‖ for τ = 0..S, shape (b, S + 1) (≥ ‖θ_τ − θ₀‖)."""
-        zero = torch.zeros_like(self.step_lengths[:, :1])
-        return torch.cat([zero, self.step_lengths.cumsum(dim=1)], dim=1)
-
-    @property
-    def tail_length(self) -> Tensor:
-        """Σ_{τ≤s<S} ‖θ_{s+1} − θ_s‖ for τ = 0..S, shape (b, S + 1).
-
-        The remaining path length within the run: a lower bound of the infinite tail of 02 GD-4 item 3, so
-        ``tail_length[:, τ] ≤ bound(f(θ_τ))`` is a necessary condition for the finite-length bound.
-        """
-        total = self.path_length
-        return total[:, -1:] - total
-
-
-def _record_indices(steps: int, record_every: int) -> list[int]:
-    indices = list(range(0, steps + 1, record_every))
-    if indices[-1] != steps:
-        indices.append(steps)
-    return indices
+    from ipverify.numerics.two_layer import Scalar
 
 
 def _param_room(dtype: torch.dtype) -> float:
@@ -127,6 +68,15 @@ def _param_room(dtype: torch.dtype) -> float:
     every entry of θ is certainly finite, so the parameters need not be scanned; past it (or on NaN) they are
     scanned exactly."""
     return torch.finfo(dtype).max * 1e-8
+
+
+def _room(params0: TwoLayerParams, max_dist0: float) -> Tensor:
+    """The path length below which θ_τ is certainly finite (and within ``max_dist0`` of θ₀), (b,):
+    max|θ_τ| ≤ max|θ₀| + ‖θ_τ − θ₀‖ ≤ max|θ₀| + path length."""
+    room = _param_room(params0.W.dtype) - torch.maximum(_max_abs(params0.W), _max_abs(params0.V))
+    if math.isfinite(max_dist0):
+        room = torch.minimum(room, torch.full_like(room, max_dist0))
+    return room
 
 
 def _max_abs(t: Tensor) -> Tensor:
@@ -173,7 +123,8 @@ class _State:
                  rank: int | None = None) -> None:
         self.A, self.y, self.u, self.act, self.params0 = A, y, u, act, params0
         b, n, k = params0.b, params0.n, params0.k
-        self.shared = A.dim() == 2
+        self.matrix_free = isinstance(A, LinearOperator)
+        self.shared = self.matrix_free or A.dim() == 2
         self.inv_rk = 1.0 / math.sqrt(k)
         self.u_sq = u.square().sum(dim=-1)
         self.u_sq_col = self.u_sq[:, None]
@@ -224,7 +175,10 @@ class _State:
         self.z = z = torch.addcmul(self.z0, self.Q, self.u_sq_col, value=-1.0)
         self.a = a = act.phi(z)
         self.x = x = self._V_times(a).mul_(self.inv_rk)
-        if self.shared:
+        if self.matrix_free:
+            self.r = r = A.A(x) - self.y
+            s = A.A_adjoint(r)
+        elif self.shared:
             self.r = r = torch.addmm(self.y, x, A.mT, beta=-1.0)
             s = r @ A
         else:
@@ -285,6 +239,8 @@ def _kernel_applies(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, ac
                     record_sigma_every: int | None) -> bool:
     ref = params0.W
     b, n, k, d = params0.b, params0.n, params0.k, params0.d
+    if not isinstance(A, Tensor):
+        return False
     tensors = (A, y, u, params0.W, params0.V)
     if not _kernel.USE_KERNEL or record_sigma_every is not None or ref.dtype not in _kernel.KERNEL_VARIANTS:
         return False
@@ -302,9 +258,9 @@ def _kernel_applies(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, ac
 
 
 def _descend_kernel(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Activation, gamma: Tensor,
-                    steps: int, rec: list[int], record_x: bool, max_dist0: float) -> tuple:
-    """Run `_descend` with the fused kernel: returns the records (b, T), step lengths, x records, diverged_at
-    and the final θ. The networks are split in chunks run on `kernel_threads` threads (ctypes releases the GIL,
+                    rec: Recorder, max_dist0: float) -> tuple[Tensor, TwoLayerParams]:
+    """Run `_descend` with the fused kernel, writing into ``rec``'s buffers: returns diverged_at and the final θ.
+    The networks are split in chunks run on `kernel_threads` threads (ctypes releases the GIL,
     and the networks are independent)."""
     lib = _kernel.kernel_library()
     ref = params0.W
@@ -318,16 +274,13 @@ def _descend_kernel(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, ac
     z0 = hidden(params0, u).contiguous()
     u_sq = u.square().sum(dim=-1).contiguous()
     gamma_c = gamma.contiguous()
-    room = _param_room(dtype) - torch.maximum(_max_abs(params0.W), _max_abs(params0.V))
-    if math.isfinite(max_dist0):
-        room = torch.minimum(room, torch.full_like(room, max_dist0))
-    room = room.contiguous()
+    room = _room(params0, max_dist0).contiguous()
+    steps = rec.steps
     slot = torch.full((steps + 1,), -1, dtype=torch.int64)
-    slot[torch.tensor(rec, dtype=torch.int64)] = torch.arange(len(rec), dtype=torch.int64)
-    T = len(rec)
-    loss, residual, dist0, grad_sq = (torch.full((b, T), math.nan, dtype=dtype) for _ in range(4))
-    x_rec = torch.full((b, T, n), math.nan, dtype=dtype) if record_x else None
-    lengths = torch.full((b, steps), math.nan, dtype=dtype)
+    slot[torch.tensor(rec.rec, dtype=torch.int64)] = torch.arange(len(rec.rec), dtype=torch.int64)
+    T = len(rec.rec)
+    loss, residual, dist0, grad_sq = (rec.values[name] for name in ("loss", "residual", "dist0", "grad_norm_sq"))
+    x_rec, lengths = rec.x, rec.lengths
     diverged_at = torch.full((b,), -1, dtype=torch.int64)
     args = (n, m, k, d, steps, _kernel.KERNEL_ACTIVATIONS[act.name], A_c.data_ptr(), 0 if A_c.dim() == 2 else m * n,
             y_c.data_ptr(), z0.data_ptr(), u_sq.data_ptr(), gamma_c.data_ptr(), room.data_ptr(), W0.data_ptr(),
@@ -351,8 +304,7 @@ def _descend_kernel(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, ac
     if any(codes):
         raise MemoryError("the fused GD kernel could not allocate its scratch memory")
     W = torch.baddbmm(params0.W, Q.unsqueeze(-1), u.unsqueeze(-2), alpha=-1.0)
-    params = TwoLayerParams(W, Vt.transpose(1, 2).contiguous())
-    return loss, residual, dist0, grad_sq, x_rec, lengths, diverged_at, params
+    return diverged_at, TwoLayerParams(W, Vt.transpose(1, 2).contiguous())
 
 
 def _descend(
@@ -382,90 +334,45 @@ def _descend(
     ≤ max_dist0, which bounds ‖θ_τ − θ₀‖) and, where it fails, a scan of θ. Step lengths are γ‖∇f(θ_τ)‖ from
     the closed form ‖∇f‖² = (‖s‖²‖a‖² + ‖q‖²‖u‖²)/k (s = Aᵀr, a = φ(z), q = (Vᵀs) ⊙ φ′(z)).
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
-    if record_every < 1 or (record_sigma_every is not None and record_sigma_every < 1):
-        raise ValueError("record_every and record_sigma_every must be positive")
-    ref = params0.W
-    rec = _record_indices(steps, record_every)
-    sig = _record_indices(steps, record_sigma_every) if record_sigma_every is not None else []
+    rec = Recorder(params0, steps, record_every, record_sigma_every, record_x)
     if _kernel_applies(A, y, params0, u, act, record_sigma_every):
-        loss, residual, dist0, grad_sq, x_rec, lengths, diverged_at, params = _descend_kernel(
-            A, y, params0, u, act, gamma, steps, rec, record_x, max_dist0)
-        sigma = None
+        diverged_at, params = _descend_kernel(A, y, params0, u, act, gamma, rec, max_dist0)
     else:
-        loss, residual, dist0, grad_sq, x_rec, lengths, sigma, diverged_at, params = _descend_torch(
-            A, y, params0, u, act, gamma, steps, rec, sig if record_sigma_every is not None else None, record_x,
-            max_dist0)
-    steps_t = torch.tensor(rec, dtype=torch.int64, device=ref.device)
-    sig_t = torch.tensor(sig, dtype=torch.int64, device=ref.device) if sigma is not None else None
-    return Trajectory(
-        steps=steps_t,
-        times=steps_t.to(ref.dtype) * time_per_step,
-        loss=loss,
-        residual=residual,
-        dist0=dist0,
-        grad_norm_sq=grad_sq,
-        step_lengths=lengths,
-        sigma_steps=sig_t,
-        sigma_times=sig_t.to(ref.dtype) * time_per_step if sig_t is not None else None,
-        sigma_min=sigma,
-        x=x_rec,
-        params=params,
-        gamma=gamma,
-        diverged=diverged_at >= 0,
-        diverged_at=diverged_at,
-    )
+        diverged_at, params = _descend_torch(A, y, params0, u, act, gamma, rec, max_dist0)
+    return rec.trajectory(params, gamma, diverged_at, time_per_step)
 
 
-def _descend_torch(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Activation, gamma: Tensor,
-                   steps: int, rec: list[int], sig: list[int] | None, record_x: bool, max_dist0: float) -> tuple:
-    """`_descend` in PyTorch ops, batched over the networks (any device).
+def _descend_torch(A: Tensor | LinearOperator, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Activation,
+                   gamma: Tensor, rec: Recorder, max_dist0: float) -> tuple[Tensor, TwoLayerParams]:
+    """`_descend` in PyTorch ops, batched over the networks (any device; A a tensor or a matrix-free operator).
 
     Per step: two passes over V (V a and Vᵀ s; the rank-one updates are applied every `DEFERRED_RANK` steps,
-    see `_State`) and O(b(k + n + mn)) for the rest. Records are written unmasked, and the entries after
-    ``diverged_at`` are set to NaN at the end.
+    see `_State`) and O(b(k + n + mn)) for the rest. Returns diverged_at and the final θ.
     """
     ref = params0.W
-    b, n = params0.b, params0.n
-    opts = {"dtype": ref.dtype, "device": ref.device}
-    rec_slot = {tau: j for j, tau in enumerate(rec)}
-    sig_slot = {tau: j for j, tau in enumerate(sig)} if sig is not None else {}
-    loss, residual, dist0, grad_sq = (torch.empty(len(rec), b, **opts) for _ in range(4))
-    x_rec = torch.empty(len(rec), b, n, **opts) if record_x else None
-    sigma = torch.empty(len(sig), b, **opts) if sig is not None else None
-    lengths = torch.empty(steps, b, **opts)
-
+    b = params0.b
     state = _State(A, y, params0, u, act)
 
     def record(tau: int) -> None:
-        j = rec_slot.get(tau)
-        if j is not None:
-            loss[j] = state.loss
-            residual[j] = torch.linalg.vector_norm(state.r, dim=-1)
-            dist0[j] = state.dist0()
-            grad_sq[j] = state.grad_norm_sq
-            if x_rec is not None:
-                x_rec[j] = state.x
-        if sigma is not None and tau in sig_slot:
-            sigma[sig_slot[tau]] = state.sigma_min()
+        if rec.wants(tau):
+            rec.record(tau, {"loss": state.loss, "residual": torch.linalg.vector_norm(state.r, dim=-1),
+                             "dist0": state.dist0(), "grad_norm_sq": state.grad_norm_sq}, state.x)
+        rec.record_sigma(tau, state.sigma_min)
 
     state.evaluate()
     alive = state.healthy(max_dist0)
     diverged_at = torch.where(alive, -1, 0).to(torch.int64)
     n_alive = int(alive.sum())
-    # max|θ_τ| ≤ max|θ₀| + ‖θ_τ − θ₀‖ ≤ max|θ₀| + path length: while below `_param_room`, θ_τ is finite
-    room = _param_room(ref.dtype) - torch.maximum(_max_abs(params0.W), _max_abs(params0.V))
-    if math.isfinite(max_dist0):
-        room = torch.minimum(room, torch.full_like(room, max_dist0))
-    path = torch.zeros(b, **opts)
+    room = _room(params0, max_dist0)
+    path = torch.zeros(b, dtype=ref.dtype, device=ref.device)
     coef = (gamma * state.inv_rk)[:, None]
     record(0)
-    for tau in range(steps):
+    for tau in range(rec.steps):
         if n_alive == 0:
             break
         state.step(coef, None if n_alive == b else alive)
-        step_length = torch.mul(state.grad_norm_sq.sqrt(), gamma, out=lengths[tau])
+        step_length = state.grad_norm_sq.sqrt().mul_(gamma)
+        rec.step_length(tau, step_length)
         path.add_(step_length)
         state.evaluate()
         suspect = alive & ~((state.loss <= DIVERGENCE_LOSS) & (path <= room))
@@ -476,33 +383,7 @@ def _descend_torch(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act
                 alive = alive & ~bad
                 n_alive = int(alive.sum())
         record(tau + 1)
-    # entries recorded after a network diverged (τ > diverged_at; steps τ ≥ diverged_at) become NaN
-    last = torch.where(diverged_at >= 0, diverged_at, steps)
-    keep = torch.tensor(rec, device=ref.device)[:, None] <= last[None, :]
-    taken = torch.arange(steps, device=ref.device)[:, None] < last[None, :]
-
-    def masked(values: Tensor, valid: Tensor) -> Tensor:
-        while valid.dim() < values.dim():
-            valid = valid.unsqueeze(-1)
-        return torch.where(valid, values, math.nan).transpose(0, 1).contiguous()
-
-    if sigma is not None:
-        sigma = masked(sigma, torch.tensor(sig, device=ref.device)[:, None] <= last[None, :])
-    return (masked(loss, keep), masked(residual, keep), masked(dist0, keep), masked(grad_sq, keep),
-            masked(x_rec, keep) if x_rec is not None else None, masked(lengths, taken), sigma, diverged_at,
-            state.params)
-
-
-def per_network_values(value: Scalar, b: int, ref: Tensor, name: str = "gamma") -> Tensor:
-    """A float or a (b,) tensor as a (b,) tensor like `ref`; finite and non-negative (steps, dampings, …)."""
-    t = torch.as_tensor(value, dtype=ref.dtype, device=ref.device)
-    if t.dim() == 0:
-        t = t.expand(b)
-    if t.shape != (b,):
-        raise ValueError(f"{name} must be a float or a ({b},) tensor, got shape {tuple(t.shape)}")
-    if not bool(torch.all(torch.isfinite(t) & (t >= 0))):
-        raise ValueError(f"{name} must be finite and non-negative")
-    return t.clone()
+    return diverged_at, state.params
 
 
 def gradient_descent(
@@ -520,35 +401,20 @@ def gradient_descent(
 ) -> Trajectory:
     """Gradient descent θ_{τ+1} = θ_τ − γ∇f(θ_τ) on f(θ) = ½‖A g(u, θ) − y‖² (02 eq. (2)), b networks at once.
 
-    A is (m, n) shared or (b, m, n); y (b, m); u (b, d); ``gamma`` a float or a (b,) tensor (one step per
-    network). Records every ``record_every`` iterations (and the last), σ_min(J_g) every
-    ``record_sigma_every`` iterations, step lengths at every step; ``Trajectory.times`` = τ. A network is
-    flagged as diverged (and frozen) when its loss or θ is non-finite, its loss exceeds `DIVERGENCE_LOSS`, or
-    ‖θ_τ − θ₀‖ > ``max_dist0`` (off by default).
+    A is (m, n) shared, (b, m, n) or a `LinearOperator` (dense or matrix-free); y (b, m); u (b, d); ``gamma`` a
+    float or a (b,) tensor (one step per network). Records every ``record_every`` iterations (and the last),
+    σ_min(J_g) every ``record_sigma_every`` iterations, step lengths at every step; ``Trajectory.times`` = τ.
+    A network is flagged as diverged (and frozen) when its loss or θ is non-finite, its loss exceeds
+    `DIVERGENCE_LOSS`, or ‖θ_τ − θ₀‖ > ``max_dist0`` (off by default).
 
     The step lengths give ‖∇f(θ_τ)‖² = ‖θ_{τ+1} − θ_τ‖²/γ² at every step, so the sufficient decrease of 02
     GD-4 item 2 can be checked between recorded iterations in its telescoped form
     f(θ_{τ'}) ≤ f(θ_τ) − (1 − γL/2)/γ · Σ_{τ≤s<τ'} ‖θ_{s+1} − θ_s‖².
     """
     gamma_b = per_network_values(gamma, params0.b, params0.W)
+    A = as_forward(A, params0.n, y.shape[-1], params0.W)
     return _descend(A, y, params0, u, act, gamma_b, steps, record_every, record_sigma_every, record_x, 1.0,
                     max_dist0)
-
-
-def default_flow_step(A: Tensor, y: Tensor, params0: TwoLayerParams, u: Tensor, act: Activation) -> float:
-    """h = FLOW_STEP_FACTOR / L̂, L̂ = max over the batch of max(‖∇²f(θ₀)‖ (power iteration), ‖A‖²‖J_g(θ₀)‖²).
-
-    ‖A‖²‖J_g(θ₀)‖² is the Gauss–Newton part of the curvature; taking the larger of the two guards against a
-    power iteration that has not converged. Both are curvatures at θ₀, not a certified L on a ball (hence
-    the factor 0.05).
-    """
-    hess = smoothness_estimate(A, y, params0, u, act, iters=50)
-    A_norm = operator_norm(A)
-    gauss_newton = A_norm.square() * jacobian_norm(params0, u, act).square()
-    L_hat = float(torch.maximum(hess, gauss_newton).max())
-    if not math.isfinite(L_hat) or L_hat <= 0:
-        raise ValueError(f"cannot choose a flow step: curvature estimate {L_hat}")
-    return FLOW_STEP_FACTOR / L_hat
 
 
 def gradient_flow(
@@ -579,18 +445,10 @@ def gradient_flow(
     the time change t ↔ γ(1 − γL/2)τ (02 GD-4 item 4), i.e. the flow rate up to the factor
     (1 − hL/2) ≥ 0.975 for h = 0.05/L. A check that uses t = τh should allow for this factor.
     """
-    if not (math.isfinite(t_final) and t_final > 0):
-        raise ValueError(f"t_final must be positive and finite, got {t_final!r}")
-    if h is None:
-        h = default_flow_step(A, y, params0, u, act)
-    if not (math.isfinite(h) and h > 0):
-        raise ValueError(f"h must be positive and finite, got {h!r}")
-    steps = max(1, math.ceil(t_final / h - 1e-9))
-    if steps > max_steps:
-        raise ValueError(f"{steps} steps exceed max_steps={max_steps}; raise h or max_steps")
-    h = t_final / steps
-    record_every = max(1, steps // max(1, n_records))
-    sigma_every = None if n_sigma_records is None else max(1, steps // max(1, n_sigma_records))
+    fixed_step_schedule(t_final, 1.0, math.inf)  # t_final is checked before the step is chosen
+    A = as_forward(A, params0.n, y.shape[-1], params0.W)
+    steps, h = fixed_step_schedule(t_final, default_flow_step(A, y, params0, u, act) if h is None else h, max_steps)
+    record_every, sigma_every = record_spacing(steps, n_records), record_spacing(steps, n_sigma_records)
     gamma_b = per_network_values(h, params0.b, params0.W, "h")
     return _descend(A, y, params0, u, act, gamma_b, steps, record_every, sigma_every, record_x, h, max_dist0)
 
@@ -627,8 +485,8 @@ def gradient_flow_reference(
         raise ValueError(f"gradient_flow_reference integrates one network, got b = {params0.b}")
     k, d, n = params0.k, params0.d, params0.n
     cpu = {"dtype": torch.float64, "device": "cpu"}
-    A_c = A.to(**cpu)
-    if A_c.dim() == 3:
+    A_c = as_forward(A, n, y.shape[-1], params0.W).to(**cpu)
+    if isinstance(A_c, Tensor) and A_c.dim() == 3:
         A_c = A_c[0]
     y_c, u_c = y.to(**cpu).reshape(1, -1), u.to(**cpu).reshape(1, -1)
 

@@ -1,7 +1,8 @@
 """The two-layer Deep Inverse Prior g(u, θ) = V φ(W u)/√k, batched over b networks (01 §4, 02 GD-6).
 
 Shapes (leading dimension b everywhere): W (b, k, d), V (b, n, k), u (b, d), x = g(u, θ) (b, n), y (b, m).
-A forward operator is a dense matrix A of shape (m, n), shared by the batch, or (b, m, n), one per network.
+A forward operator is a dense matrix A of shape (m, n), shared by the batch, or (b, m, n), one per network, or a
+`numerics.operators.LinearOperator` (dense or matrix-free), shared by the batch.
 The parameter vector is θ = (vec W, vec V) with row-major vec (torch's ``reshape``), p = k(d + n).
 
 Everything is closed form and batched: the forward pass, the gradient of the MSE objective
@@ -23,8 +24,11 @@ from typing import TYPE_CHECKING, NamedTuple
 import torch
 from torch import Tensor
 
+from ipverify.numerics.spectral import spectral_norm
+
 if TYPE_CHECKING:
     from ipverify.numerics.activations import Activation
+    from ipverify.numerics.operators import LinearOperator
 
 Scalar = float | Tensor
 """A float, or a (b,) tensor giving one value per network."""
@@ -187,23 +191,27 @@ def init_two_layer(
 # ---------------------------------------------------------------------------------------------------------
 
 
-def apply_A(A: Tensor, x: Tensor) -> Tensor:
+def apply_A(A: Tensor | LinearOperator, x: Tensor) -> Tensor:
     """A x for x (b, n): (b, m)."""
+    if not isinstance(A, Tensor):
+        return A.A(x)
     if A.dim() == 2:
         return x @ A.mT
     return matvec(A, x)
 
 
-def A_adjoint(A: Tensor, r: Tensor) -> Tensor:
+def A_adjoint(A: Tensor | LinearOperator, r: Tensor) -> Tensor:
     """Aᵀ r for r (b, m): (b, n)."""
+    if not isinstance(A, Tensor):
+        return A.A_adjoint(r)
     if A.dim() == 2:
         return r @ A
     return rmatvec(A, r)
 
 
-def operator_norm(A: Tensor) -> Tensor:
-    """‖A‖ (largest singular value): a 0-d tensor for a shared A, (b,) for a batched one."""
-    return torch.linalg.matrix_norm(A, ord=2)
+def operator_norm(A: Tensor | LinearOperator) -> Tensor:
+    """‖A‖ (largest singular value): a 0-d tensor for a shared A, (b,) for a batched one (`spectral_norm`)."""
+    return spectral_norm(A)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -440,7 +448,7 @@ def sup_jacobian_norm_bound(params0: TwoLayerParams, u: Tensor, act: Activation,
     B = act.B
     u_norm = u.norm(dim=-1)
     rr = _per_network(r, u_norm)
-    V0_norm = torch.linalg.matrix_norm(params0.V, ord=2)
+    V0_norm = spectral_norm(params0.V)
     a0_norm = act.phi(hidden(params0, u)).norm(dim=-1)
     total = (B * u_norm * (V0_norm + rr)).square() + (a0_norm + B * u_norm * rr).square()
     return (total / params0.k).sqrt()
@@ -540,7 +548,7 @@ def lip_jacobian_estimate(
             jitter = sample_in_ball(params0.scaled(0.0), rr * local_scale, generator, radius_power=0.0)
             other = _project_to_ball(theta + jitter, params0, rr)
         diff = jacobian_closed_form(theta, u, act) - jacobian_closed_form(other, u, act)
-        ratio = torch.linalg.matrix_norm(diff, ord=2) / (theta - other).norm()
+        ratio = spectral_norm(diff) / (theta - other).norm()
         best = torch.maximum(best, torch.nan_to_num(ratio, nan=0.0))
     return best
 
@@ -579,12 +587,12 @@ def smoothness_estimate(
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _per_network(value: Scalar, like: Tensor) -> Tensor:
+def _per_network(value: Scalar, like: Tensor, name: str = "value") -> Tensor:
     """A float or a 0-d/(b,) tensor as a (b,) tensor with the dtype and device of ``like`` (b = len(like))."""
     b = like.shape[0]
     t = torch.as_tensor(value, dtype=like.dtype, device=like.device)
     if t.dim() == 0:
         return t.expand(b)
     if t.shape != (b,):
-        raise ValueError(f"expected a scalar or a ({b},) tensor, got shape {tuple(t.shape)}")
+        raise ValueError(f"{name} must be a float or a ({b},) tensor, got shape {tuple(t.shape)}")
     return t

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
+import ipverify
 from ipverify.numerics.deepinv_adapter import (
     generator_function,
     generator_jacobian_sigma_min,
@@ -24,8 +26,6 @@ from ipverify.numerics.deepinv_adapter import (
 from ipverify.numerics.jacobian import sigma_min
 from ipverify.numerics.operators import LinearOperator
 from ipverify.verify.monitor import Monitor
-
-import ipverify
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "deepinv_dip.py"

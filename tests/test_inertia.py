@@ -211,6 +211,20 @@ def test_din_starts_at_rest_and_keeps_the_energy_balance():
     assert bool((traj.energy[:, 1:] <= traj.energy[:, :-1]).all())
 
 
+def test_din_trajectory_has_the_trajectory_fields_and_a_path_length_above_the_distance():
+    from ipverify.numerics.records import Trajectory
+
+    _, args = small(b=2, seed=5)
+    traj = din(*args, 0.5, 0.5, 4.0, n_records=20)
+    steps = int(traj.steps[-1])
+    assert isinstance(traj, Trajectory) and traj.step_lengths.shape == (2, steps)
+    assert torch.equal(traj.gamma, torch.full((2,), traj.h, dtype=torch.float64))
+    # ∫₀ᵗ‖θ̇‖ ≥ ‖θ(t) − θ₀‖, up to the O(h⁴) quadrature error of the RK4-integrated speed
+    at_records = traj.path_length[:, traj.steps]
+    assert bool((traj.dist0 <= at_records * (1 + 1e-8) + 1e-14).all())
+    assert bool((traj.step_lengths > 0).all()) and float(at_records[:, -1].min()) > 0
+
+
 def test_batched_din_equals_single_runs():
     inst, args = small(b=2, seed=4)
     A, y, p0, u, act = args

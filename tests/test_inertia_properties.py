@@ -19,10 +19,10 @@ from ipverify.numerics.inertial import curvature_estimate, default_din_step
 from ipverify.numerics.inertial_discrete import adaptive_inertial, igahd_sc
 from ipverify.numerics.instances import InstanceSpec, build_instance
 from ipverify.numerics.quadratic import spd_quadratic
+from ipverify.numerics.setup_inertia import igahd_condition_step
 from ipverify.verify.claims.inertia import (
     din_parameters,
     din_run,
-    igahd_condition_step,
     instance_values,
     judge_energy,
     judge_pl,

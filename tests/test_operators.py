@@ -331,3 +331,40 @@ def test_operator_on_cuda_matches_cpu():
     assert gpu.sigma_A == pytest.approx(op.sigma_A, rel=1e-10)
     x = torch.ones(5, dtype=torch.float64, device="cuda")
     torch.testing.assert_close(gpu.A(x).cpu(), op.A(x.cpu()), rtol=1e-12, atol=1e-12)
+
+
+class _Scaled:
+    """x ↦ c·x on vectors (batch, 5): a matrix-free operator with ‖A‖ = σ_A = c."""
+
+    def __init__(self, c: float):
+        self.c = c
+
+    def A(self, x):
+        return self.c * x
+
+    def A_adjoint(self, y):
+        return self.c * y
+
+
+def test_large_matrix_free_operator_uses_power_iteration_and_never_forms_its_matrix(monkeypatch):
+    import ipverify.numerics.operators as operators
+
+    monkeypatch.setattr(operators, "DENSE_LIMIT", 10)  # 5 × 5 = 25 entries: "too large" to form
+    op = LinearOperator.wrap(_Scaled(3.0), input_shape=(5,))
+    assert op.matrix_free and not op.norm_is_exact
+    assert op.norm == pytest.approx(3.0, rel=1e-10) and op.norm <= 3.0 * (1 + 1e-15)  # an estimate from below
+    with pytest.raises(ValueError, match="too large to form densely"):
+        _ = op.sigma_A
+    monkeypatch.setattr(operators, "DENSE_LIMIT", 2**22)
+    small = LinearOperator.wrap(_Scaled(3.0), input_shape=5)
+    assert small.norm_is_exact and small.sigma_A == pytest.approx(3.0, rel=1e-14) and small.rank == 5
+
+
+def test_wrap_checks_shapes_and_passes_operators_and_tensors_through():
+    op = gaussian(4, 3, _gen(0))
+    assert LinearOperator.wrap(op) is op
+    assert torch.equal(LinearOperator.wrap(op.matrix).matrix, op.matrix)
+    with pytest.raises(ValueError, match="output_shape"):
+        LinearOperator.wrap(_Scaled(1.0), input_shape=(5,), output_shape=(4,))
+    with pytest.raises(ValueError, match="input_shape"):
+        LinearOperator.wrap(_Scaled(1.0), input_shape=(0,))
