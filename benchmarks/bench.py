@@ -41,7 +41,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ipverify import theory
 from benchmarks._timing import pairs, print_table, row, timed
 from benchmarks.engine import (
     bench_float32_path,
@@ -53,6 +52,7 @@ from benchmarks.engine import (
     print_scaling,
 )
 from benchmarks.scaling_out import JOBS_CLAIMS, JOBS_CLAIMS_TINY, bench_jobs, bench_startup, print_jobs, print_startup
+from ipverify import theory
 from ipverify.numerics import _kernel
 from ipverify.numerics._device import resolve_device
 from ipverify.numerics.checkers import checker

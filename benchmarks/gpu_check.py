@@ -36,6 +36,17 @@ import time
 from pathlib import Path
 
 import torch
+
+from benchmarks.engine import (
+    _kernel_enabled,
+    _sweep_problem,
+    bench_float32_path,
+    bench_sweep,
+    measured_copy_bandwidth,
+    measured_gemm_peak,
+    sweep_bytes_per_network_step,
+    sweep_flops_per_network_step,
+)
 from ipverify.numerics import trainers
 from ipverify.numerics._device import resolve_device
 from ipverify.numerics.activations import get_activation
@@ -47,17 +58,6 @@ from ipverify.numerics.two_layer import (
     objective_and_gradient,
     sigma_min_autograd,
     sigma_min_closed_form,
-)
-
-from benchmarks.engine import (
-    _kernel_enabled,
-    _sweep_problem,
-    bench_float32_path,
-    bench_sweep,
-    measured_copy_bandwidth,
-    measured_gemm_peak,
-    sweep_bytes_per_network_step,
-    sweep_flops_per_network_step,
 )
 
 REPO = Path(__file__).resolve().parents[1]

@@ -43,7 +43,7 @@ def gen(seed: int) -> torch.Generator:
 
 
 def assert_within_bounds(j, dtype=torch.float64) -> None:
-    """Every network a `verify.claims._base.Judgement` certifies stays inside every bound and never diverges;
+    """Every network a `verify.claims.kit.Judgement` certifies stays inside every bound and never diverges;
     `target` pushes the search toward the largest observed/bound ratio."""
     certified = j.hypotheses_hold.bool()
     event(f"{int(certified.sum())}/{certified.numel()} networks certified")

@@ -18,7 +18,13 @@ from ipverify.numerics import _kernel, trainers
 from ipverify.numerics.activations import get_activation
 from ipverify.numerics.tolerance import SWEEP_FLOAT32
 from ipverify.numerics.trainers import DIVERGENCE_LOSS, gradient_descent, gradient_flow
-from ipverify.numerics.two_layer import TwoLayerParams, init_two_layer, jacobian_norm, operator_norm, smoothness_estimate
+from ipverify.numerics.two_layer import (
+    TwoLayerParams,
+    init_two_layer,
+    jacobian_norm,
+    operator_norm,
+    smoothness_estimate,
+)
 
 F64 = torch.float64
 ACTIVATIONS = ["tanh", "sigmoid", "softplus", "elu"]

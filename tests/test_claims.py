@@ -81,7 +81,7 @@ def test_an_interrupted_run_keeps_finished_claims(tmp_path, monkeypatch):
 
 def test_a_crashing_claim_is_an_error_verdict_not_a_pass(tmp_path, monkeypatch):
     import ipverify.verify.runner as runner
-    from ipverify.verify.claims._base import Claim
+    from ipverify.verify.claims.kit import Claim
 
     def boom(ctx):
         raise RuntimeError("boom")

@@ -130,22 +130,36 @@ def test_a_mistyped_claim_id_gets_a_suggestion():
 HEAVY = ("torch", "scipy", "matplotlib")
 
 
-def _command_in_subprocess(argv: list[str], cache: Path) -> tuple[int, list[str], str]:
-    probe = ("import sys; from verify.cli import main; rc = main(sys.argv[1:]); "
-             f"print('HEAVY', sorted(m for m in {HEAVY!r} if m in sys.modules)); sys.exit(rc)")
+_PROBE = """
+import contextlib, io, json, sys
+from ipverify.verify.cli import main
+HEAVY = {heavy!r}
+rows = []
+for argv in json.loads(sys.argv[1]):
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        code = main(argv)
+    rows.append([argv, code, sorted(m for m in HEAVY if m in sys.modules), out.getvalue()[:200]])
+print(json.dumps(rows))
+"""
+
+
+def _commands_in_one_subprocess(commands: list[list[str]], cache: Path) -> list[tuple[list[str], int, list[str], str]]:
+    """Run `commands` one after the other through the CLI's main in one fresh interpreter; after each, the heavy
+    modules then loaded (they stay loaded, so a command that needs one must come last)."""
     env = {**os.environ, "IPVERIFY_CACHE_DIR": str(cache), "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-c", probe, *argv], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=300)
-    heavy = json.loads(proc.stdout.rsplit("HEAVY ", 1)[1].replace("'", '"'))
-    return proc.returncode, heavy, proc.stdout
+    env.pop("IPVERIFY_FAMILIES", None)
+    proc = subprocess.run([sys.executable, "-c", _PROBE.format(heavy=HEAVY), json.dumps(commands)], cwd=REPO,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return [tuple(row) for row in json.loads(proc.stdout)]
 
 
 def test_list_show_and_bound_import_neither_torch_nor_scipy_nor_matplotlib(tmp_path):
-    commands = [["bound", "GD-1", "gamma=0.4", "L=2"], ["list"], ["show", "GD-4"], ["bound", "GF-5", "--json"]]
-    for argv in commands:
-        code, heavy, out = _command_in_subprocess(argv, tmp_path)
-        assert code == 0, out
+    light = [["bound", "GD-1", "gamma=0.4", "L=2"], ["list"], ["show", "GD-4"], ["bound", "GF-5", "--json"]]
+    # negative control, last: the probe does see torch when a command needs it
+    rows = _commands_in_one_subprocess([*light, ["bound", "GF-5", "activation=tanh"]], tmp_path)
+    for argv, code, heavy, out in rows[:-1]:
+        assert code == 0 and out, (argv, out)
         assert heavy == [], (argv, heavy)
-    # negative control: the probe does see torch when a command needs it
-    code, heavy, _ = _command_in_subprocess(["bound", "GF-5", "activation=tanh"], tmp_path)
-    assert code == 0 and "torch" in heavy
+    argv, code, heavy, _ = rows[-1]
+    assert code == 0 and "torch" in heavy, (argv, heavy)

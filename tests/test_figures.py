@@ -15,8 +15,8 @@ from ipverify.verify import _style, figures
 from ipverify.verify.claims import reproductions as rep
 from ipverify.verify.claims import reproductions_equilibrium as req
 from ipverify.verify.claims import reproductions_inertia as rin
-from ipverify.verify.claims._base import Context
 from ipverify.verify.claims.inertia import InertiaBundle
+from ipverify.verify.claims.kit import Context
 
 CTX = Context(profile="quick", seed=0)
 

@@ -8,9 +8,9 @@ import math
 
 import pytest
 import torch
-from ipverify.verify.result import CheckResult
 
 from benchmarks import gpu_check
+from ipverify.verify.result import CheckResult
 
 F64, F32 = torch.float64, torch.float32
 

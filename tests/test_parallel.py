@@ -169,7 +169,8 @@ def test_dask_gives_the_serial_records_and_a_killed_worker_loses_nothing(tmp_pat
 def test_without_dask_the_dask_options_are_one_line_exit_2(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import raises ImportError
     ran = []
-    monkeypatch.setitem(sys.modules, "ipverify.verify.runner", types.SimpleNamespace(run_claims=lambda **kw: ran.append(kw)))
+    fake_runner = types.SimpleNamespace(run_claims=lambda **kw: ran.append(kw))
+    monkeypatch.setitem(sys.modules, "ipverify.verify.runner", fake_runner)
     for option in (["--executor", "dask"], ["--scheduler", "tcp://127.0.0.1:8786"]):
         code, out, err = run(["verify", "--only", CLAIMS[0], "--device", "cpu", "--out", str(tmp_path), *option])
         assert_one_line_error(code, err)

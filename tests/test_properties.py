@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 
 from ipverify.numerics.experiments import descent_run
 from ipverify.numerics.instances import InstanceSpec
-from ipverify.verify.claims._dip import evaluate, judge_descent, judge_early_stopping, judge_flow, judge_recovery
+from ipverify.verify.claims._dip import judge_descent, judge_early_stopping, judge_flow, judge_recovery
 from ipverify.verify.claims.gradient_descent import judge_smoothness, judge_step_too_large, judge_without_floor
 from ipverify.verify.claims.gradient_flow import judge_width_too_small
+from ipverify.verify.claims.kit import evaluate
 from ipverify.verify.claims.search import planted_specs
 
 DTYPE = torch.float64

@@ -19,9 +19,9 @@ from ipverify.numerics.regimes import (
 )
 from ipverify.numerics.tolerance import below
 from ipverify.numerics.two_layer import flatten, jacobian_closed_form, smoothness_estimate
-from ipverify.verify.claims._base import Context
 from ipverify.verify.claims._dip import judge_descent
 from ipverify.verify.claims.gradient_descent import descent_specs
+from ipverify.verify.claims.kit import Context
 from ipverify.verify.claims.regimes import budget_used
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -115,6 +115,15 @@ def test_formulas_use_the_notation_and_one_formula_per_cell():
             assert row.count("$") == 2, row
 
 
+def test_family_sections_are_titled_and_ordered_by_the_declared_families():
+    text = _render([_symbolic("JFB-1"), _symbolic("GF-1")])
+    headings = [f'## {f.prefix} — {f.heading} <a id="family-{f.prefix.lower()}"></a>' for f in theory.families()]
+    positions = [text.index(h) for h in headings]
+    assert positions == sorted(positions) and len(positions) == 4
+    assert "## JFB — Equilibrium models: restarted JFB vs DEQ (arXiv:2506.13239) <a" in text
+    assert "## GF — Gradient flow (SSVM 2023, JMIV 2024) <a" in text
+
+
 @pytest.mark.parametrize("result_id", ["ZZ-1", "QQ-B2"])
 def test_a_new_family_prefix_gets_a_section_and_a_contents_entry(result_id):
     probe = CheckResult(claim=f"{result_id}/probe", result_id=result_id, verdict="holds", ratio=0.25,

@@ -15,7 +15,7 @@ import torch
 from ipverify.numerics.experiments import descent_run
 from ipverify.numerics.instances import InstanceSpec
 from ipverify.verify.claims import Context, select
-from ipverify.verify.claims._base import Comparison, Judgement, aggregate
+from ipverify.verify.claims.kit import Comparison, Judgement, aggregate
 from ipverify.verify.report import render_markdown
 from ipverify.verify.result import CheckResult
 
@@ -77,7 +77,7 @@ def test_a_diverged_network_never_counts_as_holding():
     ok = torch.tensor([True, True])
     inside = Comparison("x <= 1", torch.tensor([[0.5, 0.5], [0.5, 0.5]]), torch.tensor(1.0))
     j = Judgement("T/diverge", "GD-4", ok, [inside], diverged=torch.tensor([False, True]))
-    result = aggregate(j, Context(), time.perf_counter(), "replay", 0)
+    result = aggregate(j, Context())
     assert result.verdict == "diverged" and result.failed and not result.holds
 
 

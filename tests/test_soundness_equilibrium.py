@@ -102,8 +102,8 @@ def test_a_spectral_radius_passed_as_rho_breaks_the_jfb1_bound_and_the_norm_does
 
 
 def test_spectral_radius_negative_control_reacts():
-    from ipverify.verify.claims._base import Context
     from ipverify.verify.claims.equilibrium import check_spectral_radius
+    from ipverify.verify.claims.kit import Context
 
     result = check_spectral_radius(Context(profile="quick", seed=0))
     assert result.verdict == "reacted" and result.details["within_bound_at_the_norm"] and result.ratio > 1
@@ -162,8 +162,8 @@ def test_the_relaxed_constant_is_a_lipschitz_constant_of_the_damped_layer():
 
 
 def test_damped_claim_holds_and_its_negative_control_reacts():
-    from ipverify.verify.claims._base import Context
     from ipverify.verify.claims.equilibrium_schemes import check_damped, check_undamped_bound
+    from ipverify.verify.claims.kit import Context
 
     ctx = Context(profile="quick", seed=0)
     assert check_damped(ctx).verdict == "holds"
@@ -210,8 +210,8 @@ def test_the_tikhonov_bound_is_attained_on_a_blur():
 
 
 def test_jfb3_claim_judges_only_certified_instances():
-    from ipverify.verify.claims._base import Context
     from ipverify.verify.claims.equilibrium import cases_of, descent_layers, judge_jfb3
+    from ipverify.verify.claims.kit import Context
 
     layers = descent_layers(Context(profile="quick", seed=0))
     j = judge_jfb3(layers, cases_of(layers))

@@ -20,16 +20,16 @@ from ipverify.numerics.checkers import checker
 from ipverify.numerics.inertial import curvature_estimate
 from ipverify.numerics.inertial_discrete import adaptive_inertial, igahd_sc
 from ipverify.numerics.instances import InstanceSpec, build_instance, component_outside_range
+from ipverify.numerics.setup_inertia import din_parameters, din_run, instance_values, mu_pl
 from ipverify.numerics.two_layer import apply_A, forward
-from ipverify.verify.claims._base import Context
-from ipverify.verify.claims._dip import evaluate
-from ipverify.verify.claims.inertia import din_parameters, din_run, instance_values, judge_rate, mu_pl
+from ipverify.verify.claims.inertia import judge_rate
 from ipverify.verify.claims.inertia_discrete import (
     check_overstated_mu,
     check_quadratic,
     judge_adaptive,
     judge_igahd,
 )
+from ipverify.verify.claims.kit import Context, evaluate
 
 BALL_RESULTS = ("IN-3", "IN-4", "IN-5", "IN-6", "IN-7", "IN-8")
 FLOOR_RESULTS = {"IN-3": "grad_norm_sq_lower", "IN-4": "loss_bound", "IN-5": "loss_bound", "IN-8": "loss_bound"}

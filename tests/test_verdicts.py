@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 
 import numpy as np
 import pytest
@@ -19,13 +18,13 @@ from ipverify.theory._core import REAL
 from ipverify.verify._inputs import Input
 from ipverify.verify._render import BoundReport, bound_payload, bound_text
 from ipverify.verify.claims import Context, select
-from ipverify.verify.claims._base import Comparison, Judgement, aggregate
+from ipverify.verify.claims.kit import Comparison, Judgement, aggregate
 from ipverify.verify.result import FAILING, INCONCLUSIVE, PASSING, CheckResult, Verdict
 
 
 def _aggregate(comparisons, certified=(True, True), diverged=(False, False)) -> CheckResult:
     j = Judgement("T/verdict", "GD-4", torch.tensor(certified), comparisons, torch.tensor(diverged))
-    return aggregate(j, Context(), time.perf_counter(), "replay", 0)
+    return aggregate(j, Context())
 
 
 def _strict_loads(text: str):

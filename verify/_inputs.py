@@ -1,18 +1,25 @@
 """Parsing and validation of command-line inputs for `ipverify bound` (and result ids for every command).
 
 Values are read with `float()` only: user text is never evaluated, sympified or parsed as an expression.
-Every bad input raises `CliError`, whose message the CLI prints as one line with exit status 2.
+Every bad input raises `CliError`, whose message the CLI prints as one line with exit status 2. A value inside
+every symbol's domain is never an error, even where a result's constants are undefined (ρ ≥ 1 for ρ/(1 − ρ)): the
+result declares those regions (`Result.undefined`), each excluded by a hypothesis, and `with_undefined` marks the
+quantities it makes undefined, so that `bound` answers with the hypothesis failing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from ipverify import theory
-from ipverify.theory import Result, Sym, get, ids
+from ipverify.numerics.checkers import Evaluation, compile_expr
+from ipverify.theory import FamilyError, Result, Sym, get, ids
 from ipverify.theory._core import NONNEGATIVE
 from ipverify.theory.symbols import SYMBOLS
 
@@ -55,43 +62,24 @@ class Input:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class DomainCheck:
-    """A combination of inputs for which a result's constants are undefined: an input error, not a failed hypothesis.
-
-    `violated(values)` is called only when every name of `requires` has a value; `message(values)` explains it.
-    """
-
-    requires: tuple[str, ...]
-    violated: Callable[[dict], bool]
-    message: Callable[[dict], str]
-
-
-DOMAIN_CHECKS: tuple[DomainCheck, ...] = (
-    DomainCheck((), lambda v: any(v.get(name, 0.0) >= 1 for name in ("rho", "rho_0")),  # JFB-*: contraction ρ, ρ₀
-                lambda v: next(f"{name} = {v[name]:g} ≥ 1: not a contraction, so ρ/(1 − ρ) and the equilibrium "
-                               f"gradient bounds are undefined (need 0 < {name} < 1)"
-                               for name in ("rho", "rho_0") if v.get(name, 0.0) >= 1)),
-)
-"""One line per undefined region; a result is checked against every entry whose `requires` it declares. A
-hypothesis of the result that fails (γL ≥ 2 for a step-size condition) is not an input error: `bound` reports it."""
-
-
 def catalogue_rows() -> list:
     """One record per result, in catalogue order (what `ipverify list` shows)."""
-    return list(theory.results())
+    try:
+        return list(theory.results())
+    except FamilyError as exc:
+        raise CliError(str(exc)) from None
 
 
 def resolve_result(result_id: str) -> Result:
     """The catalogue result with this id (case-insensitive), or a CliError listing the known ids."""
+    known = ", ".join(result.id for result in catalogue_rows())
     if not isinstance(result_id, str):
-        raise CliError(f"unknown result id {result_id!r}; known ids: {', '.join(ids())}")
+        raise CliError(f"unknown result id {result_id!r}; known ids: {known}")
     try:
         return get(result_id)
     except (KeyError, AttributeError, TypeError):
         key = result_id.strip().upper()
-        raise CliError(f"unknown result id {result_id!r}; known ids: {', '.join(ids())}"
-                       f"{_suggestion(key, ids())}") from None
+        raise CliError(f"unknown result id {result_id!r}; known ids: {known}{_suggestion(key, ids())}") from None
 
 
 def allowed_names(result: Result) -> list[str]:
@@ -213,7 +201,7 @@ def default_inputs(result: Result, known: Iterable[str]) -> dict[str, Input]:
 
 
 def collect_inputs(result: Result, pairs: Iterable[str]) -> tuple[dict[str, Input], dict | None, list[str]]:
-    """Given values, then the noise model, activation constants, defaults; checked against `DOMAIN_CHECKS`.
+    """Given values, then the noise model, activation constants, defaults.
     Returns (inputs, activation constants or None, notes on the `COMMON` names)."""
     given, activation, common = parse_pairs(result, pairs)
     inputs = {name: Input(value, "given") for name, value in given.items()}
@@ -222,7 +210,6 @@ def collect_inputs(result: Result, pairs: Iterable[str]) -> tuple[dict[str, Inpu
     from_activation, constants = activation_inputs(result, activation, given)
     inputs.update(from_activation)
     inputs.update(default_inputs(result, inputs))
-    check_domains(result, {name: item.value for name, item in inputs.items()})
     return _in_symbol_order(result, inputs), constants, notes
 
 
@@ -230,13 +217,40 @@ def _in_symbol_order(result: Result, inputs: dict[str, Input]) -> dict[str, Inpu
     return {s.name: inputs[s.name] for s in result.symbols if s.name in inputs}
 
 
-def check_domains(result: Result, values: dict[str, float]) -> None:
-    """Raise CliError for the first `DOMAIN_CHECKS` entry that applies to `result` and is violated."""
-    declared = {s.name for s in result.symbols}
-    for check in DOMAIN_CHECKS:
-        if set(check.requires) <= declared and all(name in values for name in check.requires):
-            if check.violated(values):
-                raise CliError(check.message(values))
+@dataclass
+class BoundEvaluation(Evaluation):
+    """An evaluation that says which quantities are undefined at its values (name → the reasons): their values are
+    None, they are not derived, a hypothesis among them is undecided, and `no_guarantee` gives the reason."""
+
+    undefined: dict = field(default_factory=dict)
+
+    def no_guarantee(self, name: str) -> str | None:
+        if name in self.undefined:
+            return f"undefined: {self.undefined[name]}"
+        return super().no_guarantee(name)
+
+
+def with_undefined(result: Result, evaluation: Evaluation) -> BoundEvaluation:
+    """`evaluation` with the quantities of `result.undefined` marked where their region holds (on some element);
+    a region missing an input marks nothing (what it would mark is missing too, or computed)."""
+    known = {**evaluation.values, **evaluation.derived}
+    holding = set()
+    for u in result.undefined:
+        names, fn = compile_expr(u.relation)
+        if all(name in known for name in names):
+            with np.errstate(all="ignore"):
+                if bool(np.any(fn(*(np.asarray(known[name], dtype=float) for name in names)))):
+                    holding.add(u)
+    undefined = {name: "; ".join(u.reason for u in regions if u in holding)
+                 for name, regions in result.undefined_quantities().items() if set(regions) & holding}
+    fields = {f.name: getattr(evaluation, f.name) for f in dataclasses.fields(Evaluation)}
+    fields["conclusions"] = {name: None if name in undefined else value
+                             for name, value in evaluation.conclusions.items()}
+    fields["derived"] = {name: value for name, value in evaluation.derived.items() if name not in undefined}
+    fields["hypotheses"] = [dataclasses.replace(v, holds=np.zeros_like(v.holds, dtype=bool),
+                                                unknown=np.ones_like(v.unknown, dtype=bool))
+                            if v.name in undefined else v for v in evaluation.hypotheses]
+    return BoundEvaluation(**fields, undefined=undefined)
 
 
 def completion_alternatives(result: Result, symbol: str, known: Iterable[str]) -> list[list[str]]:

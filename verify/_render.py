@@ -119,6 +119,9 @@ def show_payload(result: Result, latex: bool = False) -> dict:
                        for h in result.hypotheses],
         "definitions": [{"name": q.name, "expression": show(q.expr), "meaning": q.meaning} for q in result.definitions],
         "conclusions": [{"name": q.name, "expression": show(q.expr), "meaning": q.meaning} for q in result.conclusions],
+        "undefined": [{"where": show(u.relation), "reason": u.reason,
+                       "quantities": sorted(name for name, regions in result.undefined_quantities().items()
+                                            if u in regions)} for u in result.undefined],
         "unconfirmed": list(result.unconfirmed), "choices": list(result.choices),
         "references": list(result.references),
         "self_checks": [{"claim": c.claim, "method": c.method} for c in result.self_checks],
@@ -143,6 +146,8 @@ def show_text(result: Result, latex: bool = False) -> str:
              "Definitions", *_bullets(f"{q['name']} = {q['expression']}  — {q['meaning']}" for q in p["definitions"]),
              "", "Conclusions",
              *_bullets(f"{q['name']} = {q['expression']}  — {q['meaning']}" for q in p["conclusions"]), "",
+             "Undefined where", *_bullets(f"{u['where']}: {', '.join(u['quantities'])} — {u['reason']}"
+                                          for u in p["undefined"]), "",
              "Unconfirmed", *_bullets(p["unconfirmed"]), "", "Choices", *_bullets(p["choices"]), "",
              "References", *_bullets(p["references"]), "",
              "Self-checks", *_bullets(f"[{c['method']}] {c['claim']}" for c in p["self_checks"])]
@@ -257,8 +262,10 @@ def bound_payload(report: BoundReport) -> dict:
         "verdict": report.verdict(),
         "assumed": [with_numbers(a, value=inputs[a["name"]].value) for a in report.assumed()],
         "binding": binding.name if binding else None,
+        # An undefined quantity (Result.undefined) has no value at all: null, with the reason under no_guarantee.
         "conclusions": {name: with_numbers({"value": None, "meaning": meanings.get(name, ""),
-                                            "no_guarantee": report.no_guarantee(name)}, value=value)
+                                            "no_guarantee": report.no_guarantee(name)},
+                                           **({} if value is None else {"value": value}))
                         for name, value in report.evaluation.conclusions.items()},
         "missing": {item: list(names) for item, names in report.evaluation.missing.items()},
         "alternatives": report.alternatives(),

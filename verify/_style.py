@@ -7,7 +7,7 @@ import matplotlib
 import numpy as np
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator, ScalarFormatter
 
-from ipverify.verify.claims._dip import evaluate
+from ipverify.verify.claims.kit import evaluate
 
 FONT = {"font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "xtick.labelsize": 9, "ytick.labelsize": 9,
         "legend.fontsize": 9, "figure.titlesize": 11}

@@ -143,11 +143,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def cmd_list(args) -> int:
+    from ipverify.theory import family
     from ipverify.verify._inputs import catalogue_rows
-    from ipverify.verify._render import dumps, list_payload, list_text
+    from ipverify.verify._render import dumps, list_payload, table
 
     rows = catalogue_rows()
-    print(dumps(list_payload(rows)) if args.json else list_text(rows))
+    text = table(("id", "provenance", "paper", "title"),
+                 [(r.id, r.provenance.value, family(r.id).paper, r.title) for r in rows], indent="")
+    print(dumps(list_payload(rows)) if args.json else text)
     return 0
 
 
@@ -167,16 +170,17 @@ def evaluate_bound(result_id: str, pairs: list[str]):
     import numpy as np
 
     from ipverify.numerics.checkers import Checker
-    from ipverify.verify._inputs import collect_inputs, resolve_result
+    from ipverify.verify._inputs import collect_inputs, resolve_result, with_undefined
     from ipverify.verify._render import BoundReport
 
     result = resolve_result(result_id)
     inputs, activation, common_notes = collect_inputs(result, pairs)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        evaluation = Checker(result).evaluate({name: item.value for name, item in inputs.items()})
-    notes = (_failure_notes(evaluation) + _definition_notes(result, inputs) + _activation_notes(result, activation)
-             + common_notes)
+        values = {name: item.value for name, item in inputs.items()}
+        evaluation = with_undefined(result, Checker(result).evaluate(values))
+    notes = (_failure_notes(evaluation) + _undefined_notes(evaluation) + _definition_notes(result, inputs)
+             + _activation_notes(result, activation) + common_notes)
     return BoundReport(result, inputs, evaluation, activation, notes)
 
 
@@ -188,6 +192,14 @@ def _failure_notes(evaluation) -> list[str]:
     which = f"hypothesis {failed[0]} fails" if len(failed) == 1 else f"hypotheses {', '.join(failed)} fail"
     return [f"{which}: the theorem asserts nothing at these values; the conclusions "
             "are the formulas' values (a limit such as a largest admissible step still applies)"]
+
+
+def _undefined_notes(evaluation) -> list[str]:
+    """The quantities undefined at these values, grouped by reason (each reason is a failed hypothesis)."""
+    by_reason: dict[str, list[str]] = {}
+    for name, reason in evaluation.undefined.items():
+        by_reason.setdefault(reason, []).append(name)
+    return [f"undefined at these values: {', '.join(names)} ({reason})" for reason, names in by_reason.items()]
 
 
 def _definition_notes(result, inputs) -> list[str]:
@@ -398,12 +410,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
+    from ipverify.theory import FamilyError
     from ipverify.verify._inputs import CliError  # heavy (the catalogue): imported once the handlers are in place
 
     try:
         args = parse_args(argv)
         return COMMANDS[args.command](args)
-    except CliError as exc:
+    except (CliError, FamilyError) as exc:
         return _error(str(exc))
     except BrokenPipeError:
         return _quiet_broken_pipe()

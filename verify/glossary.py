@@ -40,21 +40,26 @@ symbols a result reads.
 """
 
 
-def _used_by() -> dict[str, list[str]]:
-    from ipverify.theory import results
+def _used_by() -> tuple[dict[str, list[str]], dict]:
+    """Symbol name → the ids of the results that read it, and the symbols of results outside the table (a family
+    from outside the package declares its own)."""
+    from ipverify.theory import SYMBOLS, results
 
     used: dict[str, list[str]] = {}
+    own = {}
     for result in results():
         for sym in result.symbols:
             used.setdefault(sym.name, []).append(result.id)
-    return used
+            if sym.name not in SYMBOLS:
+                own.setdefault(sym.name, sym)
+    return used, own
 
 
 def _rows():
     from ipverify.theory import SYMBOLS
 
-    used = _used_by()
-    for name, sym in SYMBOLS.items():
+    used, own = _used_by()
+    for name, sym in {**SYMBOLS, **own}.items():
         ids = used.get(name, [])
         shown = ", ".join(ids[:6]) + (f" and {len(ids) - 6} more" if len(ids) > 6 else "")
         yield name, sym.meaning, sym.domain.describe(), "" if sym.default is None else f"{sym.default:g}", shown

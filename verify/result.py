@@ -1,4 +1,5 @@
-"""The one result object every check returns (in the spirit of scipy's `OptimizeResult`).
+"""The record of a check (`CheckResult`, in the spirit of scipy's `OptimizeResult`) and what a claim's experiment
+returns (`Outcome`: the verdict and its measurements, which the runner stamps into a record).
 
 Verdicts (`Verdict`, a str-valued enum: the JSON holds the plain strings):
 - "holds": the hypotheses were certified and every measured quantity stayed within its bound;
@@ -64,28 +65,10 @@ def versions() -> dict:
             "scipy": scipy.__version__, "sympy": sympy.__version__}
 
 
-@dataclass
-class CheckResult:
-    """What one check found; serialised to JSON as is."""
+class _Judged:
+    """The verdict's three properties and the strict-JSON form, for every dataclass with a `verdict`."""
 
-    claim: str
-    result_id: str
-    verdict: Verdict | str
-    observed: float | None = None
-    bound: float | None = None
-    ratio: float | None = None
-    binding: str | None = None
-    margin: float | None = None
-    hypotheses: list = field(default_factory=list)
-    instances: int = 0
-    seed: int | None = None
-    device: str = "cpu"
-    dtype: str = "float64"
-    wall_time: float = 0.0
-    looseness: float | None = None
-    details: dict = field(default_factory=dict)
-    replay: str = ""
-    versions: dict = field(default_factory=dict)
+    verdict: Verdict
 
     def __post_init__(self) -> None:
         self.verdict = Verdict(self.verdict)  # ValueError on an unknown verdict
@@ -115,6 +98,52 @@ class CheckResult:
         from ipverify.verify._render import dumps
 
         return dumps(self.to_dict(), sort_keys=True)
+
+
+@dataclass
+class Outcome(_Judged):
+    """What a claim's experiment concluded: the verdict and its measurements. The runner completes it into a
+    `CheckResult` (claim, seed, device, dtype, wall time, replay command, versions: `verify.runner.record`).
+
+    `result_id` names the result whose checker decided, when it is not the claim's own (a control of one result
+    judged by another's checker); `replay` a command other than the claim's own (a search's counterexample)."""
+
+    verdict: Verdict | str
+    observed: float | None = None
+    bound: float | None = None
+    ratio: float | None = None
+    binding: str | None = None
+    margin: float | None = None
+    looseness: float | None = None
+    hypotheses: list = field(default_factory=list)
+    instances: int = 0
+    details: dict = field(default_factory=dict)
+    result_id: str | None = None
+    replay: str | None = None
+
+
+@dataclass
+class CheckResult(_Judged):
+    """What one check found; serialised to JSON as is."""
+
+    claim: str
+    result_id: str
+    verdict: Verdict | str
+    observed: float | None = None
+    bound: float | None = None
+    ratio: float | None = None
+    binding: str | None = None
+    margin: float | None = None
+    hypotheses: list = field(default_factory=list)
+    instances: int = 0
+    seed: int | None = None
+    device: str = "cpu"
+    dtype: str = "float64"
+    wall_time: float = 0.0
+    looseness: float | None = None
+    details: dict = field(default_factory=dict)
+    replay: str = ""
+    versions: dict = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict) -> CheckResult:

@@ -3,7 +3,9 @@
 Each finished claim is written atomically to OUT/claims/<claim>.json before the next one starts, so an
 interrupted run (Ctrl-C, SIGTERM, a kill) keeps every completed claim, and `--resume` reuses those already there
 (a file that is not a finished record of that claim, e.g. truncated by a kill, is run again, saying so).
-A claim that raises is recorded with the verdict "error" (never a pass).
+A claim that raises is recorded with the verdict "error" (never a pass). A claim's check returns an `Outcome`
+(what it found); `record` stamps it with the claim, seed, device, dtype, wall time, replay command and versions, so
+every record carries them the same way.
 
 With `jobs > 1` the claims run in worker processes, or on a Dask cluster (`verify.executors`): submitted in
 catalogue order, each written and reported as it finishes, the report in catalogue order. Records do not depend on
@@ -39,7 +41,7 @@ from ipverify.verify.claims import Claim, Context, select
 from ipverify.verify.figures import FIGURES
 from ipverify.verify.figures import progress as progress_bar
 from ipverify.verify.report import write_report
-from ipverify.verify.result import CheckResult, Verdict, versions, write_atomic
+from ipverify.verify.result import CheckResult, Outcome, Verdict, versions, write_atomic
 
 SEED_LIMIT = 2**63
 """Seeds are in [0, 2**63): claims add offsets below 2**62 to the seed, and torch seeds must stay below 2**64."""
@@ -135,19 +137,41 @@ def _say(message: str) -> None:
     tqdm.write(f"ipverify: {message}", file=sys.stderr)
 
 
+def replay_command(claim_id: str, ctx: Context) -> str:
+    return f"ipverify verify --only {claim_id} --profile {ctx.profile} --seed {ctx.seed} --device {ctx.device}"
+
+
+def record(claim: Claim, ctx: Context, outcome: Outcome | CheckResult, wall_time: float) -> CheckResult:
+    """The record of a claim: what its check found, stamped with the claim, seed, device, dtype (a symbolic claim:
+    "cpu", "symbolic"), wall time, replay command (the outcome's own, e.g. a counterexample's, if it has one) and
+    versions, and the profile, kind and title in its details."""
+    symbolic = claim.kind == "symbolic"
+    return CheckResult(
+        claim=claim.id, result_id=getattr(outcome, "result_id", None) or claim.result_id, verdict=outcome.verdict,
+        observed=outcome.observed, bound=outcome.bound, ratio=outcome.ratio, binding=outcome.binding,
+        margin=outcome.margin, hypotheses=outcome.hypotheses, instances=outcome.instances, seed=ctx.seed,
+        device="cpu" if symbolic else claim.device or str(ctx.device),
+        dtype="symbolic" if symbolic else str(ctx.dtype).replace("torch.", ""), wall_time=wall_time,
+        looseness=outcome.looseness, details={**outcome.details, "profile": ctx.profile, "kind": claim.kind,
+                                               "title": claim.title},
+        replay=outcome.replay or replay_command(claim.id, ctx), versions=versions())
+
+
+def execute(claim: Claim, ctx: Context) -> CheckResult:
+    """Run one claim's check and stamp its record; an exception propagates."""
+    started = time.perf_counter()
+    outcome = claim.check(ctx)
+    return record(claim, ctx, outcome, time.perf_counter() - started)
+
+
 def _run_one(claim: Claim, ctx: Context) -> CheckResult:
     started = time.perf_counter()
     try:
-        result = claim.run(ctx)
+        outcome = claim.check(ctx)
     except Exception as exc:  # a crashing claim is a verdict, recorded with its cause
-        result = CheckResult(claim=claim.id, result_id=claim.result_id, verdict="error", seed=ctx.seed,
-                             device=str(ctx.device), wall_time=time.perf_counter() - started,
-                             details={"error": f"{type(exc).__name__}: {exc}",
-                                      "traceback": traceback.format_exc(limit=5)}, versions=versions())
-    result.details["profile"] = ctx.profile
-    result.details["kind"] = claim.kind
-    result.details["title"] = claim.title
-    return result
+        outcome = Outcome(Verdict.ERROR, details={"error": f"{type(exc).__name__}: {exc}",
+                                                  "traceback": traceback.format_exc(limit=5)})
+    return record(claim, ctx, outcome, time.perf_counter() - started)
 
 
 @contextlib.contextmanager
@@ -220,9 +244,7 @@ RETRIES = 2
 
 def _error_record(claim: Claim, ctx: Context, why: str) -> CheckResult:
     """A claim that could not be run where it was sent (its worker died, the cluster failed it): an error."""
-    return CheckResult(claim=claim.id, result_id=claim.result_id, verdict="error", seed=ctx.seed,
-                       device=str(ctx.device), details={"error": why, "profile": ctx.profile, "kind": claim.kind,
-                                                        "title": claim.title}, versions=versions())
+    return record(claim, ctx, Outcome(Verdict.ERROR, details={"error": why}), 0.0)
 
 
 def run_claims(profile: str, only: list[str] | None, device: str, out: Path, seed: int, resume: bool = False,

@@ -1,4 +1,5 @@
-"""The claims registry: every `CLAIMS` tuple of a public module of this package.
+"""The claims registry: every `CLAIMS` tuple of a public module of this package, and of the modules a family names
+in `Family.claims` (a family from outside the package, see `theory.registry`).
 
 Adding a claim is adding a module with a `CLAIMS` tuple (or a claim to an existing one); nothing else changes.
 """
@@ -9,7 +10,22 @@ import functools
 import importlib
 import pkgutil
 
-from ipverify.verify.claims._base import Claim, Context
+from ipverify.verify.claims.kit import Claim, Comparison, Context, Judgement, Outcome  # noqa: F401  (the kit)
+
+
+def _claim_modules():
+    from ipverify import theory
+    from ipverify.theory.registry import FamilyError, import_named
+
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            yield importlib.import_module(f"{__name__}.{info.name}")
+    for family in theory.families():
+        for name in family.claims:
+            module = import_named(name, f"claims of family {family.prefix}")
+            if not hasattr(module, "CLAIMS"):
+                raise FamilyError(f"claims of family {family.prefix}: module {name!r} has no CLAIMS")
+            yield module
 
 
 @functools.lru_cache(maxsize=1)
@@ -17,9 +33,8 @@ def all_claims() -> tuple[Claim, ...]:
     from ipverify import theory
     order = {rid: i for i, rid in enumerate(theory.ids())}
     claims = []
-    for info in pkgutil.iter_modules(__path__):
-        if not info.name.startswith("_"):
-            claims.extend(getattr(importlib.import_module(f"{__name__}.{info.name}"), "CLAIMS", ()))
+    for module in _claim_modules():
+        claims.extend(module.CLAIMS)
     ids = [c.id for c in claims]
     if len(set(ids)) != len(ids):
         raise ValueError("duplicate claim ids")

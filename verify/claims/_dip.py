@@ -10,47 +10,22 @@ of GD-4, proved symbolically there), and their radius is c_γR′ with c_γ = 1/
 
 from __future__ import annotations
 
-import time
-
-import numpy as np
 import torch
 
-from ipverify.numerics.checkers import checker
 from ipverify.numerics.experiments import DescentRun, descent_run
 from ipverify.numerics.instances import InstanceSpec
 from ipverify.numerics.tolerance import FLOOR_REASON, resolved
-from ipverify.verify.claims._base import Comparison, Context, Judgement, aggregate, replay_command
-from ipverify.verify.result import CheckResult
-
-
-def evaluate(result_id: str, values: dict):
-    """Evaluate a catalogue result on per-network values; returns ((b,) hypotheses hold, evaluation, conclusions)."""
-    numeric = {k: v.detach().cpu().numpy() if torch.is_tensor(v) else v for k, v in values.items()}
-    if any(np.ndim(v) == 2 for v in numeric.values()):  # (b, T) records: per-network values become (b, 1)
-        numeric = {k: v[:, None] if np.ndim(v) == 1 else v for k, v in numeric.items()}
-    ev = checker(result_id).evaluate(numeric)
-    hold = np.broadcast_to(np.asarray(ev.holds, dtype=bool), ev_shape(numeric))
-    hold = torch.as_tensor(hold.reshape(hold.shape[0], -1).all(axis=1) if hold.ndim == 2 else hold.copy())
-    conclusions = {k: torch.as_tensor(np.asarray(v, dtype=float)) for k, v in ev.conclusions.items()}
-    return hold, ev, conclusions
-
-
-def ev_shape(values: dict) -> tuple:
-    shapes = [np.shape(v) for v in values.values()]
-    return np.broadcast_shapes(*shapes) if shapes else ()
-
-
-def hypothesis_records(ev) -> list:
-    """JSON-able hypothesis verdicts (worst network first)."""
-    out = []
-    for v in ev.hypotheses:
-        margin, lhs, rhs = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (v.margin, v.lhs, v.rhs)))
-        worst = np.unravel_index(int(np.argmin(margin)), margin.shape) if margin.ndim else ()
-        out.append({"name": v.name, "relation": v.relation, "meaning": v.meaning, "lhs": float(lhs[worst]),
-                    "rhs": float(rhs[worst]), "holds_everywhere": bool(np.all(v.holds)),
-                    "worst_margin": float(margin[worst]),
-                    "worst_relative_margin": float(np.min(np.asarray(v.relative_margin, dtype=float)))})
-    return out
+from ipverify.verify.claims.kit import (
+    Comparison,
+    Context,
+    Judgement,
+    Outcome,
+    aggregate,
+    binding,
+    concatenate,
+    evaluate,
+    hypothesis_records,
+)
 
 
 def _run_values(run: DescentRun, **overrides) -> dict:
@@ -96,11 +71,9 @@ def resolved_records(run: DescentRun) -> torch.Tensor:
 def judge_descent(run: DescentRun, claim_id: str, result_id: str = "GD-4", **overrides) -> Judgement:
     """GD-4 on a run; `overrides` replace checker values (a negative control forces y_perp = 0, for instance)."""
     hold, ev, conclusions = evaluate(result_id, _run_values(run, **overrides))
-    binding = ev.binding
+    name, margin = binding(ev)
     return Judgement(claim_id, result_id, hold, gd4_comparisons(run, conclusions, **overrides),
-                     run.trajectory.diverged,
-                     binding=binding.name if binding else None,
-                     margin=float(np.min(binding.margin)) if binding else None, hypotheses=hypothesis_records(ev),
+                     run.trajectory.diverged, binding=name, margin=margin, hypotheses=hypothesis_records(ev),
                      details=_run_details(run))
 
 
@@ -123,11 +96,9 @@ def judge_flow(run: DescentRun, claim_id: str) -> Judgement:
         Comparison("sigma_min(J(theta(t))) >= sigma_0/2", traj.sigma_min, flow["sigma_min_lower"], lower=True,
                    scale=inst.sigma_0),
     ]
-    binding = ev.binding
-    return Judgement(claim_id, "GF-5", hold & hold_gd, comparisons, traj.diverged,
-                     binding=binding.name if binding else None,
-                     margin=float(np.min(binding.margin)) if binding else None, hypotheses=hypothesis_records(ev),
-                     details=_run_details(run))
+    name, margin = binding(ev)
+    return Judgement(claim_id, "GF-5", hold & hold_gd, comparisons, traj.diverged, binding=name, margin=margin,
+                     hypotheses=hypothesis_records(ev), details=_run_details(run))
 
 
 def judge_recovery(run: DescentRun, claim_id: str) -> Judgement:
@@ -143,10 +114,9 @@ def judge_recovery(run: DescentRun, claim_id: str) -> Judgement:
     error = (traj.x - inst.x_bar[:, None, :]).norm(dim=-1)
     comparisons = [Comparison("||x(t) - x_bar|| <= GF-6 recovery bound", error, rec["recovery_bound"],
                               scale=error[:, 0], valid=resolved_records(run), masked_reason=FLOOR_REASON)]
-    binding = ev.binding
-    return Judgement(claim_id, "GF-6", hold & inst.planted_inside, comparisons, traj.diverged,
-                     binding=binding.name if binding else None,
-                     margin=float(np.min(binding.margin)) if binding else None, hypotheses=hypothesis_records(ev),
+    name, margin = binding(ev)
+    return Judgement(claim_id, "GF-6", hold & inst.planted_inside, comparisons, traj.diverged, binding=name,
+                     margin=margin, hypotheses=hypothesis_records(ev),
                      details={**_run_details(run), "planted_inside": int(inst.planted_inside.sum())})
 
 
@@ -163,9 +133,9 @@ def judge_early_stopping(run: DescentRun, claim_id: str) -> Judgement:
                               scale=inst.residual_0),
                    Comparison("||y(t) - y_bar|| <= 2||eps|| for t >= t*", prediction, floor, scale=inst.residual_0,
                               valid=after, masked_reason="before t* (the floor is claimed only for t >= t*)")]
-    binding = ev.binding
-    return Judgement(claim_id, "GF-7", hold, comparisons, traj.diverged, binding=binding.name if binding else None,
-                     margin=float(np.min(binding.margin)) if binding else None, hypotheses=hypothesis_records(ev),
+    name, margin = binding(ev)
+    return Judgement(claim_id, "GF-7", hold, comparisons, traj.diverged, binding=name, margin=margin,
+                     hypotheses=hypothesis_records(ev),
                      details={**_run_details(run), "t_star": t_star.flatten().tolist(),
                               "reached_t_star": int(after.any(dim=1).sum())})
 
@@ -183,21 +153,9 @@ def _run_details(run: DescentRun) -> dict:
             "diverged_at": traj.diverged_at.tolist()}
 
 
-def concatenate(judgements: list[Judgement]) -> Judgement:
-    """Stack the networks of several runs of one claim (same number of records)."""
-    first = judgements[0]
-    comparisons = [Comparison.concatenate([j.comparisons[i] for j in judgements])
-                   for i in range(len(first.comparisons))]
-    worst = min(judgements, key=lambda j: j.margin if j.margin is not None else float("inf"))
-    return Judgement(first.claim, first.result_id, torch.cat([j.hypotheses_hold for j in judgements]), comparisons,
-                     torch.cat([j.diverged for j in judgements]), binding=worst.binding, margin=worst.margin,
-                     hypotheses=worst.hypotheses, details={"runs": [j.details for j in judgements]})
-
-
 def run_claim(claim_id: str, specs: list[InstanceSpec], gamma_factor: float, steps: int, judge, ctx: Context,
-              **run_kwargs) -> CheckResult:
-    """Train every spec, judge each run, and aggregate into one CheckResult."""
-    started = time.perf_counter()
+              **run_kwargs) -> Outcome:
+    """Train every spec, judge each run, and aggregate into one outcome."""
     judgements = [judge(descent_run(spec, gamma_factor, steps, device=ctx.device, dtype=ctx.dtype, **run_kwargs),
                         claim_id) for spec in specs]
-    return aggregate(concatenate(judgements), ctx, started, replay_command(claim_id, ctx), ctx.seed)
+    return aggregate(concatenate(judgements), ctx)

@@ -25,7 +25,6 @@ the claims that need them raise ImportError, recorded as an "error" verdict.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import torch
@@ -34,9 +33,9 @@ from ipverify.numerics import pep
 from ipverify.numerics.checkers import checker
 from ipverify.numerics.instances import DIPInstance, InstanceSpec, build_instance
 from ipverify.numerics.ode import din_records, flow_records
+from ipverify.numerics.setup_inertia import INTEGRATOR_TOLERANCE, din_parameters, instance_values
 from ipverify.numerics.tolerance import below, resolved
-from ipverify.verify.claims._base import Claim, Context, replay_command
-from ipverify.verify.result import CheckResult, versions
+from ipverify.verify.claims.kit import Claim, Context, Outcome, evaluate
 
 DEQ_AGREEMENT = 1e-10
 """Relative agreement required between torchdeq's hypergradients and ours (both float64, tight tolerances)."""
@@ -110,9 +109,8 @@ def _hypotheses(ev) -> list[dict]:
              "worst_margin": float(np.min(np.asarray(v.margin, dtype=float)))} for v in ev.hypotheses]
 
 
-def rows_result(claim_id: str, result_id: str, rows: list[dict], hypotheses_hold: bool, ctx: Context, started: float,
-                hypotheses: list | None = None, details: dict | None = None, instances: int | None = None
-                ) -> CheckResult:
+def rows_result(rows: list[dict], hypotheses_hold: bool, hypotheses: list | None = None,
+                details: dict | None = None, instances: int | None = None) -> Outcome:
     """holds / violated / hypothesis fails from the rows; ratio = the largest tightness; `instances` defaults to
     the number of rows (one PEP each)."""
     if not hypotheses_hold:
@@ -122,12 +120,9 @@ def rows_result(claim_id: str, result_id: str, rows: list[dict], hypotheses_hold
     else:
         verdict = "violated"
     worst = max(rows, key=lambda r: r["tightness"] if math.isfinite(r["tightness"]) else math.inf)
-    return CheckResult(claim=claim_id, result_id=result_id, verdict=verdict, observed=worst["theirs"],
-                       bound=worst["ours"], ratio=worst["tightness"], hypotheses=hypotheses or [],
-                       instances=len(rows) if instances is None else instances, seed=ctx.seed, device="cpu",
-                       dtype="float64", wall_time=time.perf_counter() - started,
-                       details={"crosscheck": rows, "worst_check": worst["quantity"], **(details or {})},
-                       replay=replay_command(claim_id, ctx), versions=versions())
+    return Outcome(verdict, observed=worst["theirs"], bound=worst["ours"], ratio=worst["tightness"],
+                   hypotheses=hypotheses or [], instances=len(rows) if instances is None else instances,
+                   details={"crosscheck": rows, "worst_check": worst["quantity"], **(details or {})})
 
 
 # ------------------------------------------------------------------------------------------------ PEPit
@@ -259,10 +254,9 @@ PEP_ROWS = {"JFB-7": pep_jfb7_rows, "GD-4": pep_gd4_rows, "IN-4": pep_in4_rows, 
 
 
 def _pep_claim(result_id: str):
-    def run(ctx: Context) -> CheckResult:
-        started = time.perf_counter()
+    def run(ctx: Context) -> Outcome:
         rows, hold, hyps = PEP_ROWS[result_id]()
-        return rows_result(f"{result_id}/pepit", result_id, rows, hold, ctx, started, hyps,
+        return rows_result(rows, hold, hyps,
                            {"solver": pep.SOLVER, "accuracy": pep.ACCURACY,
                             "replaced_by_function_class": list(class_replaced(result_id))})
 
@@ -327,9 +321,8 @@ def torchdeq_rows(seed: int) -> list[dict]:
     return rows
 
 
-def check_torchdeq(ctx: Context) -> CheckResult:
-    started = time.perf_counter()
-    return rows_result("JFB-1/torchdeq", "JFB-1", torchdeq_rows(ctx.seed + 900), True, ctx, started,
+def check_torchdeq(ctx: Context) -> Outcome:
+    return rows_result(torchdeq_rows(ctx.seed + 900), True,
                        details={"agreement": DEQ_AGREEMENT}, instances=len(deq_maps(ctx.seed + 900)))
 
 
@@ -348,15 +341,9 @@ def measured_values(inst: DIPInstance) -> dict:
     return {**inst.checker_values(), "y_perp": y_perp}
 
 
-def _evaluate(result_id: str, values: dict):
-    from ipverify.verify.claims._dip import evaluate
-
-    return evaluate(result_id, values)
-
-
 def flow_ode_rows(inst: DIPInstance, records, gd_traj) -> tuple[list[dict], torch.Tensor, object]:
     """GF-5 on the solve_ivp flow, and GD (small step) against it."""
-    hold, ev, gf5 = _evaluate("GF-5", {**measured_values(inst), "t": records.times[None, :]})
+    hold, ev, gf5 = evaluate("GF-5", {**measured_values(inst), "t": records.times[None, :]})
     judged = resolved(records.residual, inst.y.norm(dim=-1))
     rows = [
         bound_row("ODE", "GF-5", "||y(t) - y|| <= residual_bound", records.residual, gf5["residual_bound"],
@@ -373,30 +360,27 @@ def flow_ode_rows(inst: DIPInstance, records, gd_traj) -> tuple[list[dict], torc
     return rows, hold & records.success, ev
 
 
-def check_flow_ode(ctx: Context) -> CheckResult:
+def check_flow_ode(ctx: Context) -> Outcome:
     """GF-5 on the gradient flow itself (solve_ivp), with the small-step GD integrator compared with it.
 
     ‖θ(t) − θ_∞‖ ≤ R′e^{−σ_A²σ₀²t/4} is not judged: θ_∞ is known only through θ at the last record, whose distance to
     θ_∞ only that same bound controls."""
     from ipverify.numerics.trainers import gradient_flow
 
-    started = time.perf_counter()
     inst = build_instance(ode_spec(ctx, 700))
     net = inst.net
     rate = float((inst.sigma_A**2 * inst.sigma_0**2 / 4).min())  # only sets the horizon: 3 e-foldings of the residual
     gd = gradient_flow(inst.matrix, inst.y, net.params0, net.u, net.act, 3.0 / rate, n_records=40)
     records = flow_records(inst, gd.times)
     rows, hold, ev = flow_ode_rows(inst, records, gd)
-    return rows_result("GF-5/ode", "GF-5", rows, bool(hold.all()), ctx, started, _hypotheses(ev),
+    return rows_result(rows, bool(hold.all()), _hypotheses(ev),
                        {"spec": inst.spec.to_dict(), "t_final": float(records.times[-1]), "h": float(gd.gamma[0])},
                        instances=inst.spec.b)
 
 
 def din_ode_rows(inst: DIPInstance, values: dict, alpha, beta, records, rk4) -> tuple[list[dict], torch.Tensor, object]:
     """IN-5 on the solve_ivp solution of DIN, and the RK4 integrator against it."""
-    from ipverify.verify.claims.inertia import INTEGRATOR_TOLERANCE
-
-    hold, ev, in5 = _evaluate("IN-5", {**values, "alpha": alpha, "beta": beta, "t": records.times[None, :]})
+    hold, ev, in5 = evaluate("IN-5", {**values, "alpha": alpha, "beta": beta, "t": records.times[None, :]})
     judged = resolved(records.residual, inst.y.norm(dim=-1))
     e0 = records.energy[:, 0]
     rows = [
@@ -414,12 +398,10 @@ def din_ode_rows(inst: DIPInstance, values: dict, alpha, beta, records, rk4) -> 
     return rows, hold & records.success, ev
 
 
-def check_din_ode(ctx: Context) -> CheckResult:
+def check_din_ode(ctx: Context) -> Outcome:
     """IN-5's energy, loss and residual bounds on DIN solved by solve_ivp at the optimal (α, β), with RK4 beside."""
     from ipverify.numerics.inertial import din
-    from ipverify.verify.claims.inertia import din_parameters, instance_values
 
-    started = time.perf_counter()
     inst = build_instance(ode_spec(ctx, 710))
     net = inst.net
     values = {**instance_values(inst), "y_perp": measured_values(inst)["y_perp"]}
@@ -428,27 +410,28 @@ def check_din_ode(ctx: Context) -> CheckResult:
               n_sigma_records=None)
     records = din_records(inst, alpha, beta, rk4.times)
     rows, hold, ev = din_ode_rows(inst, values, alpha, beta, records, rk4)
-    return rows_result("IN-5/ode", "IN-5", rows, bool(hold.all()), ctx, started, _hypotheses(ev),
+    return rows_result(rows, bool(hold.all()), _hypotheses(ev),
                        {"spec": inst.spec.to_dict(), "alpha": alpha.tolist(), "beta": beta.tolist(), "h": rk4.h},
                        instances=inst.spec.b)
 
 
 CLAIMS = (
     Claim("GF-5/ode", "GF-5", "GF-5 on the gradient flow solved by solve_ivp; small-step GD agrees with it",
-          "property", check_flow_ode),
+          "property", check_flow_ode, device="cpu"),
     Claim("GD-4/pepit", "GD-4", "PEPit: one GD step under PL / strong convexity stays below GD-4's step factor",
-          "measurement", _pep_claim("GD-4")),
+          "measurement", _pep_claim("GD-4"), device="cpu"),
     Claim("IN-4/pepit", "IN-4", "PEPit: gradient flow's worst-case loss rate is at least IN-4's 2μ", "measurement",
-          _pep_claim("IN-4")),
+          _pep_claim("IN-4"), device="cpu"),
     Claim("IN-5/pepit", "IN-5", "PEPit: DIN's worst-case energy rate under PL is at least IN-5's κ", "measurement",
-          _pep_claim("IN-5")),
-    Claim("IN-5/ode", "IN-5", "IN-5 on DIN solved by solve_ivp; RK4 agrees with it", "property", check_din_ode),
+          _pep_claim("IN-5"), device="cpu"),
+    Claim("IN-5/ode", "IN-5", "IN-5 on DIN solved by solve_ivp; RK4 agrees with it", "property", check_din_ode,
+          device="cpu"),
     Claim("IN-B1/pepit", "IN-B1", "PEPit: heavy ball and gradient flow on strongly convex f reach IN-B1's rates",
-          "measurement", _pep_claim("IN-B1")),
+          "measurement", _pep_claim("IN-B1"), device="cpu"),
     Claim("IN-B3/pepit", "IN-B3", "PEPit: IGAHD-SC's worst-case energy ratio stays below q^N (ACFR Thm 11)",
-          "measurement", _pep_claim("IN-B3")),
+          "measurement", _pep_claim("IN-B3"), device="cpu"),
     Claim("JFB-1/torchdeq", "JFB-1", "torchdeq's ift, grad=1, grad=K and restarted hypergradients equal ours",
-          "measurement", check_torchdeq),
+          "measurement", check_torchdeq, device="cpu"),
     Claim("JFB-7/pepit", "JFB-7", "PEPit: the worst Lipschitz constant of a forward–backward step is ρ_FB",
-          "measurement", _pep_claim("JFB-7")),
+          "measurement", _pep_claim("JFB-7"), device="cpu"),
 )

@@ -1,200 +1,58 @@
-"""Claims for JFB-1 … JFB-3 and the shared equilibrium layers; the other JFB claims are in `equilibrium_modes`
-(JFB-4, JFB-5, the mode table), `equilibrium_bilevel` (bilevel learning, JFB-6) and `equilibrium_schemes` (JFB-7,
-JFB-8).
+"""Claims for JFB-1 … JFB-3 and the equilibrium layers of each profile; the other JFB claims are in
+`equilibrium_modes` (JFB-4, JFB-5, the mode table), `equilibrium_bilevel` (bilevel learning, JFB-6) and
+`equilibrium_schemes` (JFB-7, JFB-8).
 
-Layers (numerics.fixed_point): random contractive tanh layers (certified global constants), forward–backward with
-ℓ1 / weighted ℓ1 / Tikhonov / Huber priors (ρ from JFB-7, with the Tikhonov prior's strong convexity), and PnP with a
-spectrally normalised denoiser. Every certified ρ is a Lipschitz constant (an operator norm), never a spectral radius.
-Every bound is evaluated by the checker of its result; ½‖x − x̄‖² is the inner loss (L_ℓ = 1) except in the bilevel
-runs (MSE).
+The layers and their certified constants come from `numerics.setup_equilibrium`. Every bound is evaluated by the
+checker of its result; ½‖x − x̄‖² is the inner loss (L_ℓ = 1) except in the bilevel runs (MSE).
 """
 
 from __future__ import annotations
 
-import functools
 import math
-import time
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ipverify.numerics.checkers import checker
-from ipverify.numerics.fixed_point import (
-    DTYPE,
-    ForwardBackward,
-    FrameDenoiser,
-    PnPForwardBackward,
-    TanhLayer,
-    affine_layer_constants,
-    fixed_point,
-    make_prior,
-    observe,
-    power_iteration_norm,
-    random_tanh_layer,
-    sparse_signals,
-    spectral_norm,
+from ipverify.numerics.fixed_point import DTYPE, fixed_point, power_iteration_norm, spectral_norm
+from ipverify.numerics.gradient_modes import EquilibriumCase, jfb_gradient, k_step_gradient, unrolled_jacobian
+from ipverify.numerics.setup_equilibrium import (
+    Layer,
+    as_tensor,
+    cases_of,
+    diverged_cases,
+    equilibrium_layers,
+    generator,
+    larger_equilibrium_layers,
+    non_contractive_cases,
+    non_normal_tanh_layer,
+    small_rho_layers,
+    tanh_layer,
 )
-from ipverify.numerics.gradient_modes import (
-    EquilibriumCase,
-    equilibrium_case,
-    half_squared_error,
-    jfb_gradient,
-    k_step_gradient,
-    unrolled_jacobian,
+from ipverify.verify.claims.kit import (
+    Claim,
+    Comparison,
+    Context,
+    Judgement,
+    Outcome,
+    aggregate,
+    binding,
+    evaluate,
+    hypothesis_records,
+    single_threaded,
 )
-from ipverify.numerics.operators import blur_1d, inpainting, with_condition_number
-from ipverify.verify.claims._base import Claim, Comparison, Context, Judgement, aggregate, replay_command
-from ipverify.verify.claims._dip import hypothesis_records
-from ipverify.verify.result import CheckResult, versions
 
 # ------------------------------------------------------------------------------------------------------------ layers
 
 
-@dataclass
-class Layer:
-    """One layer with its data: x_init, target x̄, a certified contraction constant, and (when known) the per-layer
-    constants of JFB-4/5 (`kind`: "tanh" certified globally, "affine" computed on a ball, None: not available)."""
-
-    name: str
-    op: object
-    theta: torch.Tensor
-    x_init: torch.Tensor
-    target: torch.Tensor
-    rho: float
-    kind: str | None = None
-
-    @property
-    def loss_fn(self):
-        return half_squared_error(self.target)
-
-    def constants(self, case: EquilibriumCase, radius: float, seed: int) -> dict[str, float] | None:
-        if self.kind == "tanh":
-            return self.op.certified_constants()
-        if self.kind == "affine":
-            return affine_layer_constants(self.op, self.theta, case.x_star, radius, generator(seed))
-        return None
-
-
-def generator(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(int(seed))
-
-
-def tanh_layer(name: str, n: int, p: int, rho_0: float, seed: int, spread: float = 1.0, u_scale: float = 1.0) -> Layer:
-    gen = generator(seed)
-    op = random_tanh_layer(n, p, rho_0, gen, spread=spread, u_scale=u_scale)
-    target = torch.randn((1, n), generator=gen, dtype=DTYPE)
-    return Layer(name, op, op.theta0, torch.zeros((1, n), dtype=DTYPE), target, op.certified_constants()["rho_0"],
-                 "tanh")
-
-
-def fb_layer(name: str, matrix: torch.Tensor, prior: str, seed: int, tau_L: float, lam: float = 0.05, b: int = 1,
-             noise: float = 0.05, **prior_kw) -> Layer:
-    """FB on spike signals with τ = tau_L/‖A‖²; ρ certified by JFB-7 (with λ_sc = λ for the Tikhonov prior)."""
-    gen = generator(seed)
-    n = matrix.shape[1]
-    x_bar = sparse_signals(b, n, gen, density=0.2)
-    y = observe(matrix, x_bar, noise, gen)
-    L = spectral_norm(matrix) ** 2
-    op = ForwardBackward(matrix, y, make_prior(prior, n, **prior_kw), tau=tau_L / L, lam=lam)
-    kind = "affine" if prior == "tikhonov" else None
-    return Layer(name, op, op.theta0, op.x_init(), x_bar, op.contraction(op.theta0), kind)
-
-
-def pnp_layer(name: str, matrix: torch.Tensor, seed: int, tau_L: float, lip: float, sigma: float = 0.05,
-              hidden: int | None = None, b: int = 1, noise: float = 0.05) -> Layer:
-    """PnP-FB with the frame denoiser (Lip ≤ lip): certified ρ = lip·ρ_FB."""
-    gen = generator(seed)
-    n = matrix.shape[1]
-    x_bar = sparse_signals(b, n, gen, density=0.2)
-    y = observe(matrix, x_bar, noise, gen)
-    L = spectral_norm(matrix) ** 2
-    den = FrameDenoiser(n, hidden or 2 * n, gen, lip=lip)
-    op = PnPForwardBackward(matrix, y, den, tau=tau_L / L, sigma=sigma)
-    return Layer(name, op, op.theta0, op.x_init(), x_bar, op.contraction(op.theta0))
-
-
-def blur(n: int, sigma: float = 0.6) -> torch.Tensor:
-    return blur_1d(n, sigma).matrix.to(DTYPE)
-
-
-def gaussian(m: int, n: int, kappa: float, seed: int) -> torch.Tensor:
-    return with_condition_number(m, n, kappa, generator(seed)).matrix.to(DTYPE)
-
-
-def equilibrium_layers(ctx: Context) -> list[Layer]:
+def profile_layers(ctx: Context) -> list[Layer]:
     """Contractive layers of every family (quick: a few of each; full: more and larger)."""
-    s = ctx.seed
-    layers = [
-        tanh_layer("tanh n=30 p=8 ρ₀=0.9", 30, 8, 0.9, s),
-        tanh_layer("tanh n=10 p=3 ρ₀=0.5", 10, 3, 0.5, s + 1),
-        tanh_layer("tanh n=6 p=2 ρ₀=0.95 flat spectrum", 6, 2, 0.95, s + 2, spread=0.0),
-        fb_layer("FB ℓ1 denoising τ=1.5", torch.eye(16, dtype=DTYPE), "l1", s + 3, 1.5),
-        fb_layer("FB weighted-ℓ1 deblurring τL=1.5", blur(16), "weighted_l1", s + 4, 1.5),
-        fb_layer("FB Tikhonov Gaussian A (κ=3) τL=1", gaussian(24, 12, 3.0, s + 5), "tikhonov", s + 5, 1.0),
-        fb_layer("FB Huber deblurring τL=1.8", blur(16), "huber", s + 6, 1.8, delta=0.05),
-        pnp_layer("PnP-FB deblurring, Lip(D) ≤ 1", blur(16), s + 7, 1.5, lip=1.0),
-    ]
-    if ctx.profile == "quick":
-        return layers
-    return layers + [
-        tanh_layer("tanh n=40 p=10 ρ₀=0.8", 40, 10, 0.8, s + 10),
-        tanh_layer("tanh n=20 p=6 ρ₀=0.3", 20, 6, 0.3, s + 11),
-        fb_layer("FB ℓ1 deblurring b=4 τL=1.9", blur(32), "l1", s + 12, 1.9, b=4),
-        fb_layer("FB Tikhonov deblurring b=3 τL=1.5", blur(24), "tikhonov", s + 13, 1.5, b=3),
-        pnp_layer("PnP-FB denoising, Lip(D) ≤ 0.9", torch.eye(20, dtype=DTYPE), s + 14, 1.2, lip=0.9),
-    ]
+    layers = equilibrium_layers(ctx.seed)
+    return layers if ctx.quick else layers + larger_equilibrium_layers(ctx.seed)
 
 
 def smooth_layers(ctx: Context) -> list[Layer]:
     """Layers with per-layer constants for JFB-4/5 (tanh: certified; Tikhonov FB: affine, on a ball)."""
-    return [layer for layer in equilibrium_layers(ctx) if layer.kind is not None]
-
-
-def cases_of(layers: list[Layer]) -> list[EquilibriumCase]:
-    return [equilibrium_case(layer.op, layer.theta, layer.x_init, layer.loss_fn) for layer in layers]
-
-
-def evaluate(result_id: str, values: dict):
-    """(hold (b,) bool, evaluation, conclusions as float64 tensors) for per-instance arrays (b,) or (b, r)."""
-    numeric = {k: np.asarray(v, dtype=float) for k, v in values.items()}
-    if any(v.ndim == 2 for v in numeric.values()):
-        numeric = {k: v[:, None] if v.ndim == 1 else v for k, v in numeric.items()}
-    ev = checker(result_id).evaluate(numeric)
-    shape = np.broadcast_shapes(*(v.shape for v in numeric.values()))
-    hold = np.broadcast_to(np.asarray(ev.holds, dtype=bool), shape)
-    hold = hold.reshape(hold.shape[0], -1).all(axis=1) if hold.ndim == 2 else hold
-    return (torch.as_tensor(np.array(hold)), ev,
-            {k: torch.as_tensor(np.broadcast_to(np.asarray(v, dtype=float), shape).copy())
-             for k, v in ev.conclusions.items()})
-
-
-def as_tensor(values) -> torch.Tensor:
-    return torch.as_tensor(np.asarray(values, dtype=float), dtype=torch.float64)
-
-
-def diverged_cases(cases: list[EquilibriumCase]) -> torch.Tensor:
-    return torch.tensor([c.diverged or not c.converged for c in cases])
-
-
-def finish(j: Judgement, ctx: Context, started: float) -> CheckResult:
-    return aggregate(j, ctx, started, replay_command(j.claim, ctx), ctx.seed)
-
-
-def single_threaded(check):
-    """Run a claim with one intra-op thread, restored afterwards: at n ≤ 64 extra threads only add overhead, and on a
-    shared machine they make the time-per-step columns unstable (10× slower under load)."""
-
-    @functools.wraps(check)
-    def run(ctx: Context) -> CheckResult:
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            return check(ctx)
-        finally:
-            torch.set_num_threads(threads)
-
-    return run
+    return [layer for layer in profile_layers(ctx) if layer.kind is not None]
 
 
 # ------------------------------------------------------------------------------------------------------------ JFB-1
@@ -225,14 +83,13 @@ def judge_jfb1(layers: list[Layer], cases: list[EquilibriumCase], claim_id: str 
                    bound_loc["gradient_gap_bound"], scale=scale, valid=hold_loc.reshape(-1, 1)),
     ]
     return Judgement(claim_id, "JFB-1", hold, comparisons, diverged_cases(cases),
-                     binding=ev.binding.name if ev.binding else None, hypotheses=hypothesis_records(ev),
+                     binding=binding(ev)[0], hypotheses=hypothesis_records(ev),
                      details={"layers": rows})
 
 
-def check_jfb1(ctx: Context) -> CheckResult:
-    started = time.perf_counter()
-    layers = equilibrium_layers(ctx)
-    return finish(judge_jfb1(layers, cases_of(layers)), ctx, started)
+def check_jfb1(ctx: Context) -> Outcome:
+    layers = profile_layers(ctx)
+    return aggregate(judge_jfb1(layers, cases_of(layers)), ctx)
 
 
 # ------------------------------------------------------------------------------------------------------------ JFB-2
@@ -274,14 +131,13 @@ def judge_jfb2(layers, cases, Ks: list[int], claim_id: str = "JFB-2/truncated-ne
     rows = [{"layer": layer.name, "K": Ks, "gap": grad_gap[i], "bound": bound["gradient_gap_bound"][i].tolist()}
             for i, layer in enumerate(layers)]
     return Judgement(claim_id, "JFB-2", hold, comparisons, diverged_cases(cases),
-                     binding=ev.binding.name if ev.binding else None, hypotheses=hypothesis_records(ev),
+                     binding=binding(ev)[0], hypotheses=hypothesis_records(ev),
                      details={"layers": rows})
 
 
-def check_jfb2(ctx: Context) -> CheckResult:
-    started = time.perf_counter()
-    layers = equilibrium_layers(ctx)
-    return finish(judge_jfb2(layers, cases_of(layers), depths(ctx)), ctx, started)
+def check_jfb2(ctx: Context) -> Outcome:
+    layers = profile_layers(ctx)
+    return aggregate(judge_jfb2(layers, cases_of(layers), depths(ctx)), ctx)
 
 
 # ------------------------------------------------------------------------------------------------------------ JFB-3
@@ -289,11 +145,7 @@ def check_jfb2(ctx: Context) -> CheckResult:
 
 def descent_layers(ctx: Context) -> list[Layer]:
     """Layers where JFB-3's sufficient condition can hold for JFB itself (small ρ) plus the usual ones (JFB on Φ_K)."""
-    s = ctx.seed
-    small = [tanh_layer("tanh n=12 p=4 ρ₀=0.05", 12, 4, 0.05, s + 20),
-             tanh_layer("tanh n=8 p=3 ρ₀=0.15", 8, 3, 0.15, s + 21),
-             fb_layer("FB ℓ1 denoising τ=0.95 (ρ=0.05)", torch.eye(12, dtype=DTYPE), "l1", s + 22, 0.95)]
-    return small + equilibrium_layers(ctx)[:4]
+    return small_rho_layers(ctx.seed) + profile_layers(ctx)[:4]
 
 
 def judge_jfb3(layers, cases, claim_id: str = "JFB-3/descent") -> Judgement:
@@ -331,46 +183,24 @@ def judge_jfb3(layers, cases, claim_id: str = "JFB-3/descent") -> Judgement:
              "K_certified": bool(hold_K[i]), "inner_bound_K": float(bound_K["inner_product_lower"][i])}
             for i, layer in enumerate(layers)]
     return Judgement(claim_id, "JFB-3", hold_1 | hold_K, comparisons, diverged_cases(cases)[:b],
-                     binding=ev_1.binding.name if ev_1.binding else None, hypotheses=hypothesis_records(ev_K),
+                     binding=binding(ev_1)[0], hypotheses=hypothesis_records(ev_K),
                      details={"layers": rows, "jfb_certified": int(hold_1.sum()), "K_certified": int(hold_K.sum()),
                               "note": "an instance is judged only where JFB-3 certifies it (JFB on Φ₁ or Φ_K)"})
 
 
-def check_jfb3(ctx: Context) -> CheckResult:
-    started = time.perf_counter()
+def check_jfb3(ctx: Context) -> Outcome:
     layers = descent_layers(ctx)
-    return finish(judge_jfb3(layers, cases_of(layers)), ctx, started)
+    return aggregate(judge_jfb3(layers, cases_of(layers)), ctx)
 
 
 # ------------------------------------------------------------------------------------------------ negative control
 
 
-def non_contractive_cases(ctx: Context) -> list[tuple[str, object, float]]:
-    """(name, layer, certified ρ ≥ 1): FB with τ ≥ 2/L, a non-injective A, an unconstrained PnP denoiser."""
-    s = ctx.seed
-    gen = generator(s + 70)
-    n = 16
-    x_bar = sparse_signals(1, n, gen, density=0.2)
-    eye = torch.eye(n, dtype=DTYPE)
-    cases = []
-    op = ForwardBackward(eye, observe(eye, x_bar, 0.05, gen), make_prior("l1", n), tau=2.5, lam=0.05)
-    cases.append(("FB ℓ1 denoising τ = 2.5 > 2/L", op, op.contraction(op.theta0)))
-    mask = inpainting(n, keep=0.5, generator=gen).matrix.to(DTYPE)
-    op = ForwardBackward(mask, observe(mask, x_bar, 0.05, gen), make_prior("l1", n), tau=1.0, lam=0.05)
-    cases.append(("FB ℓ1 inpainting (A not injective, μ = 0)", op, op.contraction(op.theta0)))
-    blurring = blur(n)
-    op = PnPForwardBackward(blurring, observe(blurring, x_bar, 0.05, gen), FrameDenoiser(n, 2 * n, gen, lip=3.0),
-                            tau=1.5, sigma=0.01)
-    cases.append(("PnP-FB, unconstrained denoiser Lip(D) ≤ 3", op, op.contraction(op.theta0)))
-    return cases
-
-
-def check_non_contractive(ctx: Context) -> CheckResult:
+def check_non_contractive(ctx: Context) -> Outcome:
     """Negative control: ρ ≥ 1 is flagged by the JFB-1 checker (rho<1 fails), so its bound is not claimed; the run
     is recorded (fixed-point divergence, local Jacobian norms above 1)."""
-    started = time.perf_counter()
     rows, flagged, rhos = [], [], []
-    for i, (name, op, rho) in enumerate(non_contractive_cases(ctx)):
+    for i, (name, op, rho) in enumerate(non_contractive_cases(ctx.seed)):
         gen = generator(ctx.seed + 80 + i)
         fp = fixed_point(op, op.theta0, op.x_init(), tol=1e-12, max_iter=1000)
         big = op.x_init() + 5.0 * torch.randn(op.x_init().shape, generator=gen, dtype=DTYPE)
@@ -383,31 +213,15 @@ def check_non_contractive(ctx: Context) -> CheckResult:
     for row, f in zip(rows, flagged.tolist(), strict=True):
         row["checker_flagged"] = f
     reacted = bool(flagged.all())
-    return CheckResult(claim="JFB-1/non-contractive", result_id="JFB-1",
-                       verdict="reacted" if reacted else "did not react",
-                       binding=ev.binding.name if ev.binding else None, hypotheses=hypothesis_records(ev),
-                       instances=len(rows), seed=ctx.seed, device=str(ctx.device),
-                       dtype=str(ctx.dtype).replace("torch.", ""), wall_time=time.perf_counter() - started,
-                       details={"cases": rows, "note": "flagged ⇒ the JFB-1 bound is not claimed"},
-                       replay=replay_command("JFB-1/non-contractive", ctx), versions=versions())
+    return Outcome("reacted" if reacted else "did not react", binding=binding(ev)[0],
+                   hypotheses=hypothesis_records(ev), instances=len(rows),
+                   details={"cases": rows, "note": "flagged ⇒ the JFB-1 bound is not claimed"})
 
 
-def non_normal_tanh_layer(name: str, n: int, radius: float, coupling: float, seed: int) -> Layer:
-    """T(x, θ) = tanh(Wx + θ) with W = radius·I + coupling·N (N the shift matrix, nilpotent): spectral radius
-    `radius`, norm ≈ radius + coupling; near x* (θ small) A ≈ W."""
-    gen = generator(seed)
-    W = radius * torch.eye(n, dtype=DTYPE) + coupling * torch.diag(torch.ones(n - 1, dtype=DTYPE), 1)
-    op = TanhLayer(W, torch.eye(n, dtype=DTYPE), torch.zeros(n, dtype=DTYPE),
-                   0.1 * torch.randn(n, generator=gen, dtype=DTYPE))
-    return Layer(name, op, op.theta0, torch.zeros((1, n), dtype=DTYPE), torch.randn((1, n), generator=gen, dtype=DTYPE),
-                 op.certified_constants()["rho_0"], "tanh")
-
-
-def check_spectral_radius(ctx: Context) -> CheckResult:
+def check_spectral_radius(ctx: Context) -> Outcome:
     """Negative control: ρ given as the spectral radius of A = ∂_xT(x*) (torchdeq's `sradius`) instead of a Lipschitz
     constant. On non-normal layers the JFB gap exceeds JFB-1's bound at that ρ, while it stays within the bound at
     ρ = ‖A‖₂: the bound must be fed an operator norm."""
-    started = time.perf_counter()
     s = ctx.seed
     layers = [non_normal_tanh_layer("tanh n=6, W = 0.05·I + 0.85·shift", 6, 0.05, 0.85, s + 95),
               non_normal_tanh_layer("tanh n=4, W = 0.3·I + 0.6·shift", 4, 0.3, 0.6, s + 96),
@@ -429,15 +243,11 @@ def check_spectral_radius(ctx: Context) -> CheckResult:
             for i, layer in enumerate(layers)]
     reacted = bool(exceeded.any()) and norm_ok
     worst = int(torch.argmax(ratio))
-    return CheckResult(claim="JFB-1/spectral-radius", result_id="JFB-1",
-                       verdict="reacted" if reacted else "did not react", ratio=float(ratio[worst]),
-                       observed=gaps[worst], bound=float(by_radius["gradient_gap_bound"][worst]),
-                       binding=ev.binding.name if ev.binding else None, hypotheses=hypothesis_records(ev),
-                       instances=len(rows), seed=ctx.seed, device=str(ctx.device),
-                       dtype=str(ctx.dtype).replace("torch.", ""), wall_time=time.perf_counter() - started,
-                       details={"layers": rows, "within_bound_at_the_norm": norm_ok,
-                                "note": "reacted ⇒ a spectral radius is not a valid ρ; the operator norm is"},
-                       replay=replay_command("JFB-1/spectral-radius", ctx), versions=versions())
+    return Outcome("reacted" if reacted else "did not react", ratio=float(ratio[worst]), observed=gaps[worst],
+                   bound=float(by_radius["gradient_gap_bound"][worst]), binding=binding(ev)[0],
+                   hypotheses=hypothesis_records(ev), instances=len(rows),
+                   details={"layers": rows, "within_bound_at_the_norm": norm_ok,
+                            "note": "reacted ⇒ a spectral radius is not a valid ρ; the operator norm is"})
 
 
 CLAIMS = (

@@ -4,31 +4,17 @@ outer loop with inexact hypergradients (JFB-6, a measurement: its smoothness con
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import torch
 
 from ipverify.numerics.checkers import checker
 from ipverify.numerics.fixed_point import DTYPE, fixed_point
-from ipverify.numerics.gradient_modes import bilevel_learn, deblurring_problem, denoising_problem, outer_smoothness_estimate
-from ipverify.verify.claims._base import Claim, Context, replay_command
-from ipverify.verify.claims.equilibrium import single_threaded
-from ipverify.verify.result import CheckResult, versions
+from ipverify.numerics.gradient_modes import bilevel_learn, denoising_problem, outer_smoothness_estimate
+from ipverify.numerics.setup_equilibrium import bilevel_problems
+from ipverify.verify.claims.kit import Claim, Context, Outcome, single_threaded
 
 # ------------------------------------------------------------------------------------------------- bilevel learning
-
-
-def bilevel_problems(ctx: Context) -> list:
-    s = ctx.seed
-    quick = ctx.profile == "quick"
-    problems = [denoising_problem(seed=s, tau=1.5, lam=0.05),
-                deblurring_problem(seed=s + 1, tau=1.5, lam=0.02),
-                denoising_problem(seed=s + 2, prior="weighted_l1", support_fraction=0.5, weight_groups=4,
-                                  train=16 if quick else 32)]
-    if not quick:  # one weight per coordinate needs more training signals not to overfit
-        problems.append(deblurring_problem(seed=s + 3, prior="weighted_l1", support_fraction=0.5, train=64))
-    return problems
 
 
 def bilevel_table(problem, K: int, Ts: list[int], steps: int, lr: float) -> tuple[list[dict], dict]:
@@ -51,16 +37,15 @@ def bilevel_table(problem, K: int, Ts: list[int], steps: int, lr: float) -> tupl
     return rows, {"deq": deq, "runs": runs}
 
 
-def check_bilevel(ctx: Context) -> CheckResult:
+def check_bilevel(ctx: Context) -> Outcome:
     """Bilevel learning of (τ, λ), then of prior weights (4 groups; per coordinate in the full profile): restarted
     JFB approaches the DEQ parameters as T grows (to the K-step JFB floor); DEQ and large-T restarted runs stay
     finite."""
-    started = time.perf_counter()
     quick = ctx.profile == "quick"
     K, steps = 5, (20 if quick else 60)
     Ts = [0, 2, 20] if quick else [0, 1, 2, 3, 5, 10, 20, 40]
     all_rows, first, last, floors, diverged = [], [], [], [], []
-    for problem in bilevel_problems(ctx):
+    for problem in bilevel_problems(ctx.seed, 16 if quick else 32, 3 if quick else 4):
         rows, _ = bilevel_table(problem, K, Ts, steps, lr=5e-2)
         all_rows += rows
         restarted = [r for r in rows if r["mode"] == "restarted"]
@@ -70,27 +55,23 @@ def check_bilevel(ctx: Context) -> CheckResult:
         diverged.append(rows[0]["diverged"] or restarted[-1]["diverged"])
     approach = [lt <= ft * (1 + 1e-6) + 1e-12 for lt, ft in zip(last, first, strict=True)]
     within_floor = [lt <= 2 * fl + 1e-4 for lt, fl in zip(last, floors, strict=True)]
-    return CheckResult(claim="JFB-5/bilevel", result_id="JFB-5", verdict="recorded", instances=len(first),
-                       seed=ctx.seed, device=str(ctx.device), dtype=str(ctx.dtype).replace("torch.", ""),
-                       wall_time=time.perf_counter() - started,
-                       details={"bilevel": all_rows, "K": K, "T": Ts, "steps": steps, "optimizer": "adam lr 5e-2",
-                                "distance_T0": first, "distance_T_max": last, "distance_grad_K": floors,
-                                "restarts_approach_deq": approach, "within_twice_the_grad_K_floor": within_floor,
-                                "diverged": diverged,
-                                "note": "a measurement: Adam has no step-size condition, so no bound is claimed; "
-                                        "val_loss_equilibrium is the MSE of x*(θ) on the validation signals; "
-                                        "unrolled AD may learn τ ≥ 2/L, where the equilibrium no longer exists"},
-                       replay=replay_command("JFB-5/bilevel", ctx), versions=versions())
+    return Outcome("recorded", instances=len(first),
+                   details={"bilevel": all_rows, "K": K, "T": Ts, "steps": steps, "optimizer": "adam lr 5e-2",
+                            "distance_T0": first, "distance_T_max": last, "distance_grad_K": floors,
+                            "restarts_approach_deq": approach, "within_twice_the_grad_K_floor": within_floor,
+                            "diverged": diverged,
+                            "note": "a measurement: Adam has no step-size condition, so no bound is claimed; "
+                                    "val_loss_equilibrium is the MSE of x*(θ) on the validation signals; "
+                                    "unrolled AD may learn τ ≥ 2/L, where the equilibrium no longer exists"})
 
 
 # ------------------------------------------------------------------------------------------------------------ JFB-6
 
 
-def check_outer_loop(ctx: Context) -> CheckResult:
+def check_outer_loop(ctx: Context) -> Outcome:
     """JFB-6 on Tikhonov denoising: gradient steps γ = 1/L̂ with JFB and K-step JFB hypergradients, min ‖∇𝓛‖² against
     2Δ/(γN) + ε². L̂ ESTIMATES L_𝓛 on the region the run visits (finite differences of DEQ gradients) and ε is the
     largest measured error, so the verdict is "recorded" (a measurement), never "holds"."""
-    started = time.perf_counter()
     problem = denoising_problem(n=16, train=8, val=8, seed=ctx.seed + 40, prior="tikhonov", tau=0.8, lam=1.0)
     steps = 20 if ctx.profile == "quick" else 60
     span = 6.0
@@ -116,14 +97,11 @@ def check_outer_loop(ctx: Context) -> CheckResult:
                      "within_bound_with_estimated_L": observed[-1] <= bounds[-1]})
     ratios = [o / b if b > 0 else math.inf for o, b in zip(observed, bounds, strict=True)]
     worst = max(range(len(ratios)), key=ratios.__getitem__)
-    return CheckResult(claim="JFB-6/outer-loop", result_id="JFB-6", verdict="recorded", ratio=ratios[worst],
-                       observed=observed[worst], bound=bounds[worst], instances=len(rows), seed=ctx.seed,
-                       device=str(ctx.device), dtype=str(ctx.dtype).replace("torch.", ""),
-                       wall_time=time.perf_counter() - started,
-                       details={"runs": rows, "note": "L_𝓛 is estimated (1.2 × max finite-difference Hessian norm on "
-                                "the visited segment), not certified, so JFB-6 is not claimed to hold: the run is "
-                                "recorded; outer_gap uses inf 𝓛 ≥ 0"},
-                       replay=replay_command("JFB-6/outer-loop", ctx), versions=versions())
+    return Outcome("recorded", ratio=ratios[worst], observed=observed[worst], bound=bounds[worst],
+                   instances=len(rows),
+                   details={"runs": rows, "note": "L_𝓛 is estimated (1.2 × max finite-difference Hessian norm on the "
+                            "visited segment), not certified, so JFB-6 is not claimed to hold: the run is recorded; "
+                            "outer_gap uses inf 𝓛 ≥ 0"})
 
 
 CLAIMS = (

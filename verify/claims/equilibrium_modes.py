@@ -4,7 +4,6 @@ table of the gradient modes (error vs exact DEQ, the bound of the matching resul
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import torch
@@ -19,23 +18,27 @@ from ipverify.numerics.gradient_modes import (
     unrolled_gradient,
     unrolled_jacobian,
 )
-from ipverify.verify.claims._base import Claim, Comparison, Context, Judgement
-from ipverify.verify.claims._dip import hypothesis_records
-from ipverify.verify.claims.equilibrium import (
+from ipverify.numerics.setup_equilibrium import (
     Layer,
     as_tensor,
-    blur,
     cases_of,
     diverged_cases,
-    evaluate,
-    fb_layer,
-    finish,
     generator,
-    single_threaded,
-    smooth_layers,
-    tanh_layer,
+    mode_layers,
 )
-from ipverify.verify.result import CheckResult
+from ipverify.verify.claims.equilibrium import smooth_layers
+from ipverify.verify.claims.kit import (
+    Claim,
+    Comparison,
+    Context,
+    Judgement,
+    Outcome,
+    aggregate,
+    binding,
+    evaluate,
+    hypothesis_records,
+    single_threaded,
+)
 
 # ------------------------------------------------------------------------------------------------------------ JFB-4
 
@@ -78,16 +81,15 @@ def judge_jfb4(layers, cases, Ks: list[int], distances: list[float], seed: int,
         Comparison("‖x_K − x*‖ ≤ ρ₀ᴷe₀", as_tensor(rows_x), bound["iterate_gap_bound"], scale=as_tensor(e0s)[:, None]),
     ]
     diverged = torch.tensor([c.diverged or not c.converged for c in cases for _ in distances])
-    return Judgement(claim_id, "JFB-4", hold, comparisons, diverged, binding=ev.binding.name if ev.binding else None,
+    return Judgement(claim_id, "JFB-4", hold, comparisons, diverged, binding=binding(ev)[0],
                      hypotheses=hypothesis_records(ev), details={"K": Ks, "e_0": distances})
 
 
-def check_jfb4(ctx: Context) -> CheckResult:
-    started = time.perf_counter()
+def check_jfb4(ctx: Context) -> Outcome:
     layers = smooth_layers(ctx)
-    Ks = [1, 3, 10] if ctx.profile == "quick" else [1, 2, 3, 5, 10, 20]
-    distances = [0.1, 2.0] if ctx.profile == "quick" else [0.01, 0.1, 1.0, 3.0]
-    return finish(judge_jfb4(layers, cases_of(layers), Ks, distances, ctx.seed), ctx, started)
+    Ks = [1, 3, 10] if ctx.quick else [1, 2, 3, 5, 10, 20]
+    distances = [0.1, 2.0] if ctx.quick else [0.01, 0.1, 1.0, 3.0]
+    return aggregate(judge_jfb4(layers, cases_of(layers), Ks, distances, ctx.seed), ctx)
 
 
 # ------------------------------------------------------------------------------------------------------------ JFB-5
@@ -134,19 +136,18 @@ def judge_jfb5(layers, cases, Ks: list[int], Ts: list[int], seed: int,
                    scale=as_tensor([c.e_init for c in cases])[:, None]),
     ]
     return Judgement(claim_id, "JFB-5", hold, comparisons, diverged_cases(cases),
-                     binding=ev.binding.name if ev.binding else None, hypotheses=hypothesis_records(ev),
+                     binding=binding(ev)[0], hypotheses=hypothesis_records(ev),
                      details={"layers": trace})
 
 
 def restart_grid(ctx: Context) -> tuple[list[int], list[int]]:
-    return ([2, 5], [1, 2, 3, 5, 8]) if ctx.profile == "quick" else ([1, 2, 5, 10], [1, 2, 3, 5, 8, 13, 21])
+    return ([2, 5], [1, 2, 3, 5, 8]) if ctx.quick else ([1, 2, 5, 10], [1, 2, 3, 5, 8, 13, 21])
 
 
-def check_jfb5(ctx: Context) -> CheckResult:
-    started = time.perf_counter()
+def check_jfb5(ctx: Context) -> Outcome:
     layers = smooth_layers(ctx)
     Ks, Ts = restart_grid(ctx)
-    return finish(judge_jfb5(layers, cases_of(layers), Ks, Ts, ctx.seed), ctx, started)
+    return aggregate(judge_jfb5(layers, cases_of(layers), Ks, Ts, ctx.seed), ctx)
 
 
 # ------------------------------------------------------------------------------------------- comparison of the modes
@@ -192,23 +193,14 @@ def mode_table(layer: Layer, case: EquilibriumCase, K: int, Ts: list[int], seed:
     return rows
 
 
-def mode_layers(ctx: Context) -> list[Layer]:
-    s = ctx.seed
-    n = 32 if ctx.profile == "quick" else 64
-    return [tanh_layer("tanh n=30 p=8 ρ₀=0.9", 30, 8, 0.9, s),
-            fb_layer(f"FB Tikhonov deblurring n={n} b=4 τL=1.5", blur(n), "tikhonov", s + 30, 1.5, lam=0.05, b=4),
-            fb_layer(f"FB ℓ1 deblurring n={n} b=4 τL=1.5", blur(n), "l1", s + 31, 1.5, lam=0.02, b=4)]
-
-
-def check_modes(ctx: Context) -> CheckResult:
+def check_modes(ctx: Context) -> Outcome:
     """The comparison table of gradient modes: error vs exact DEQ, the bound of the matching result, time per step."""
-    started = time.perf_counter()
     K = 5
-    Ts = [1, 2, 5, 10] if ctx.profile == "quick" else [1, 2, 3, 5, 10, 20]
-    layers = mode_layers(ctx)
+    Ts = [1, 2, 5, 10] if ctx.quick else [1, 2, 3, 5, 10, 20]
+    layers = mode_layers(ctx.seed, 32 if ctx.quick else 64)
     cases = cases_of(layers)
     rows = [row for i, (layer, case) in enumerate(zip(layers, cases, strict=True))
-            for row in mode_table(layer, case, K, Ts, ctx.seed + i, repeats=2 if ctx.profile == "quick" else 5)]
+            for row in mode_table(layer, case, K, Ts, ctx.seed + i, repeats=2 if ctx.quick else 5)]
     bounded = [r for r in rows if r["bound"] is not None]
     observed = as_tensor([r["error"] for r in bounded])[None, :]
     bounds = as_tensor([r["bound"] for r in bounded])[None, :]
@@ -221,7 +213,7 @@ def check_modes(ctx: Context) -> CheckResult:
                                        "g_DEQ_norm": case.g_norm} for layer, case in zip(layers, cases, strict=True)],
                            "note": "ift rows are the reference (error = difference between the two exact solvers); "
                                    "the ℓ1 prox is not C¹, so unrolled/restarted have no bound there"})
-    return finish(j, ctx, started)
+    return aggregate(j, ctx)
 
 
 CLAIMS = (

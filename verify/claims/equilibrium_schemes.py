@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import torch
@@ -12,74 +11,44 @@ import torch
 from ipverify.numerics.fixed_point import (
     DTYPE,
     Damped,
-    ForwardBackward,
-    TanhLayer,
     difference_quotient,
     fixed_point,
     jacobian_x,
-    make_prior,
-    observe,
     power_iteration_norm,
-    sparse_signals,
-    spectral_norm,
     stacked_norm_x,
 )
 from ipverify.numerics.gradient_modes import deq_gradient, k_step_gradient
-from ipverify.numerics.operators import inpainting
-from ipverify.verify.claims._base import Claim, Comparison, Context, Judgement, replay_command
-from ipverify.verify.claims._dip import hypothesis_records
-from ipverify.verify.claims.equilibrium import (
+from ipverify.numerics.setup_equilibrium import (
     Layer,
     as_tensor,
-    blur,
     cases_of,
-    evaluate,
-    fb_layer,
-    finish,
-    gaussian,
+    damped_layers,
+    fb_operators,
     generator,
-    single_threaded,
-    tanh_layer,
 )
-from ipverify.verify.result import CheckResult, versions
+from ipverify.verify.claims.kit import (
+    Claim,
+    Comparison,
+    Context,
+    Judgement,
+    Outcome,
+    aggregate,
+    binding,
+    evaluate,
+    hypothesis_records,
+    single_threaded,
+)
 
 # ------------------------------------------------------------------------------------------------------------ JFB-7
 
 
-def fb_operators(ctx: Context) -> list[tuple[str, ForwardBackward]]:
-    """FB steps with ℓ1, weighted ℓ1, Huber (convex) and Tikhonov (λ-strongly convex) priors, including a
-    non-injective A that contracts only through the prior's strong convexity."""
-    s = ctx.seed
-    gen = generator(s + 50)
-    eye = torch.eye(16, dtype=DTYPE)
-    mask = inpainting(16, keep=0.5, generator=generator(s + 53)).matrix.to(DTYPE)
-    specs = [("denoising ℓ1 τ=0.5", eye, "l1", 0.5, 0.05),
-             ("denoising Tikhonov λ=0.05 τ=1.95", eye, "tikhonov", 1.95, 0.05),
-             ("Gaussian A κ=3 weighted-ℓ1 τL=1.9", gaussian(20, 10, 3.0, s + 51), "weighted_l1", 1.9, 0.05),
-             ("blur σ=0.6 Huber τL=1.5", blur(16), "huber", 1.5, 0.05),
-             ("blur σ=0.6 ℓ1 τL=1", blur(16), "l1", 1.0, 0.05),
-             ("inpainting (μ = 0) Tikhonov λ=0.5 τL=1.5", mask, "tikhonov", 1.5, 0.5),
-             ("blur σ=0.6 Tikhonov λ=0.2 τL=1.9", blur(16), "tikhonov", 1.9, 0.2)]
-    if ctx.profile != "quick":
-        specs += [("Gaussian A κ=10 ℓ1 τL=0.3", gaussian(40, 20, 10.0, s + 52), "l1", 0.3, 0.05),
-                  ("blur σ=0.8 Tikhonov λ=0.05 τL=1.99", blur(32, 0.8), "tikhonov", 1.99, 0.05)]
-    out = []
-    for name, matrix, prior, tau_L, lam in specs:
-        n = matrix.shape[1]
-        y = observe(matrix, sparse_signals(1, n, gen), 0.05, gen)
-        L = spectral_norm(matrix) ** 2
-        out.append((name, ForwardBackward(matrix, y, make_prior(prior, n), tau=tau_L / L, lam=lam)))
-    return out
-
-
-def check_fb_contraction(ctx: Context) -> CheckResult:
+def check_fb_contraction(ctx: Context) -> Outcome:
     """JFB-7: every measured Lipschitz ratio of T (difference quotients, local Jacobian norms, Picard residual ratios)
     stays below ρ_FB = max(|1 − τμ|, |1 − τL|)/(1 + τλ_sc), and on the affine (Tikhonov) layers the exact Jacobian
     norm reaches ρ_FB (the bound is attained, so a missing 1/(1 + τλ_sc) factor would be caught)."""
-    started = time.perf_counter()
     pairs = 32 if ctx.profile == "quick" else 256
     rows, values, quotients, locals_, residual_ratios, exact, affine = [], [], [], [], [], [], []
-    for i, (name, op) in enumerate(fb_operators(ctx)):
+    for i, (name, op) in enumerate(fb_operators(ctx.seed, 7 if ctx.quick else 9)):
         gen = generator(ctx.seed + 60 + i)
         mu, L = op.spectrum()
         tau = math.exp(float(op.theta0[0]))
@@ -110,37 +79,18 @@ def check_fb_contraction(ctx: Context) -> CheckResult:
                    valid=torch.tensor(affine).reshape(-1, 1)),
     ]
     j = Judgement("JFB-7/fb-contraction", "JFB-7", hold, comparisons, torch.zeros(len(rows), dtype=torch.bool),
-                  binding=ev.binding.name if ev.binding else None, hypotheses=hypothesis_records(ev),
+                  binding=binding(ev)[0], hypotheses=hypothesis_records(ev),
                   details={"operators": rows, "certified": int(np.asarray(hold).sum()),
                            "note": "the prox only lowers the measured ratios of the convex priors; a Tikhonov layer is "
                                    "affine with Jacobian (I − τAᵀA)/(1 + τλ), so its norm is ρ_FB exactly"})
-    return finish(j, ctx, started)
+    return aggregate(j, ctx)
 
 
 # ------------------------------------------------------------------------------------------------------------ JFB-8
 
 
-def isotropic_tanh_layer(name: str, n: int, rho_0: float, seed: int) -> Layer:
-    """T(x, θ) = tanh(ρ₀x + θ) with θ small: A ≈ ρ₀I, B ≈ I, where damped JFB's gap (1/(1 − ρ₀) − τ)‖v‖ exceeds
-    the undamped bound ρ₀/(1 − ρ₀)‖v‖ for every τ < 1."""
-    gen = generator(seed)
-    op = TanhLayer(rho_0 * torch.eye(n, dtype=DTYPE), torch.eye(n, dtype=DTYPE), torch.zeros(n, dtype=DTYPE),
-                   0.05 * torch.randn(n, generator=gen, dtype=DTYPE))
-    target = torch.randn((1, n), generator=gen, dtype=DTYPE)
-    return Layer(name, op, op.theta0, torch.zeros((1, n), dtype=DTYPE), target, op.certified_constants()["rho_0"],
-                 "tanh")
-
-
-def damped_layers(ctx: Context) -> list[Layer]:
-    s = ctx.seed
-    layers = [isotropic_tanh_layer("tanh n=8 W=0.5·I U=I", 8, 0.5, s + 90),
-              tanh_layer("tanh n=10 p=3 ρ₀=0.5", 10, 3, 0.5, s + 1),
-              tanh_layer("tanh n=30 p=8 ρ₀=0.9", 30, 8, 0.9, s),
-              fb_layer("FB ℓ1 denoising τ=1.5", torch.eye(16, dtype=DTYPE), "l1", s + 3, 1.5),
-              fb_layer("FB Tikhonov Gaussian A (κ=3) τL=1", gaussian(24, 12, 3.0, s + 5), "tikhonov", s + 5, 1.0)]
-    if ctx.profile != "quick":
-        layers.append(tanh_layer("tanh n=20 p=6 ρ₀=0.3", 20, 6, 0.3, s + 11))
-    return layers
+def profile_damped_layers(ctx: Context) -> list[Layer]:
+    return damped_layers(ctx.seed, 5 if ctx.quick else 6)
 
 
 def damped_grid(ctx: Context) -> tuple[list[float], list[int]]:
@@ -192,23 +142,21 @@ def judge_damped(layers: list[Layer], dampings: list[float], Ks: list[int],
     rows = [{"layer": layer.name, "tau": tau, "K": Ks, "gap": gaps, "bound": bound["gradient_gap_bound"][i].tolist()}
             for i, (layer, tau, gaps) in enumerate(zip(runs["layer"], runs["tau"], runs["gaps"], strict=True))]
     diverged = torch.tensor([c.diverged or not c.converged for c in cases])
-    return Judgement(claim_id, "JFB-8", hold, comparisons, diverged, binding=ev.binding.name if ev.binding else None,
+    return Judgement(claim_id, "JFB-8", hold, comparisons, diverged, binding=binding(ev)[0],
                      hypotheses=hypothesis_records(ev), details={"runs": rows, "dampings": dampings, "K": Ks})
 
 
-def check_damped(ctx: Context) -> CheckResult:
-    started = time.perf_counter()
+def check_damped(ctx: Context) -> Outcome:
     dampings, Ks = damped_grid(ctx)
-    return finish(judge_damped(damped_layers(ctx), dampings, Ks), ctx, started)
+    return aggregate(judge_damped(profile_damped_layers(ctx), dampings, Ks), ctx)
 
 
-def check_undamped_bound(ctx: Context) -> CheckResult:
+def check_undamped_bound(ctx: Context) -> Outcome:
     """Negative control: the same damped runs judged against JFB-2's undamped bound ρ₀ᴷ/(1 − ρ₀)‖B_T‖‖v‖ with the
     exact local norm ρ₀ = ‖∂_xT(x*)‖₂: some run must exceed it (the undamped bound is not valid for a damped run)."""
-    started = time.perf_counter()
     dampings, Ks = damped_grid(ctx)
     dampings = [t for t in dampings if t < 1] or [0.5]
-    runs = damped_runs(damped_layers(ctx), dampings, Ks)
+    runs = damped_runs(profile_damped_layers(ctx), dampings, Ks)
     hold, ev, bound = evaluate("JFB-2", _values(runs, Ks, "local"))
     gaps = as_tensor(runs["gaps"])
     undamped = torch.as_tensor(bound["gradient_gap_bound"], dtype=torch.float64)
@@ -219,15 +167,11 @@ def check_undamped_bound(ctx: Context) -> CheckResult:
              "exceeded": bool(exceeded[i])}
             for i, (layer, tau, g) in enumerate(zip(runs["layer"], runs["tau"], runs["gaps"], strict=True))]
     reacted = bool(exceeded.any())
-    return CheckResult(claim="JFB-8/undamped-bound", result_id="JFB-8", verdict="reacted" if reacted else
-                       "did not react", ratio=float(ratio.max()), observed=float(gaps[worst].max()),
-                       bound=float(undamped[worst][int(torch.argmax(ratio[worst]))]),
-                       binding=ev.binding.name if ev.binding else None, hypotheses=hypothesis_records(ev),
-                       instances=len(rows), seed=ctx.seed, device=str(ctx.device),
-                       dtype=str(ctx.dtype).replace("torch.", ""), wall_time=time.perf_counter() - started,
-                       details={"runs": rows, "exceeded_runs": int(exceeded.sum()),
-                                "note": "reacted ⇒ a damped run broke JFB-2's undamped bound: use JFB-8 with τ"},
-                       replay=replay_command("JFB-8/undamped-bound", ctx), versions=versions())
+    return Outcome("reacted" if reacted else "did not react", ratio=float(ratio.max()),
+                   observed=float(gaps[worst].max()), bound=float(undamped[worst][int(torch.argmax(ratio[worst]))]),
+                   binding=binding(ev)[0], hypotheses=hypothesis_records(ev), instances=len(rows),
+                   details={"runs": rows, "exceeded_runs": int(exceeded.sum()),
+                            "note": "reacted ⇒ a damped run broke JFB-2's undamped bound: use JFB-8 with τ"})
 
 
 CLAIMS = (

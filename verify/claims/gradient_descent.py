@@ -3,54 +3,52 @@ instances."""
 
 from __future__ import annotations
 
-import time
-
 import torch
 
+from ipverify.numerics import setup_dip
 from ipverify.numerics.experiments import DescentRun, descent_run
 from ipverify.numerics.instances import InstanceSpec
 from ipverify.numerics.tolerance import below
 from ipverify.numerics.two_layer import smoothness_estimate
-from ipverify.verify.claims._base import Claim, Comparison, Context, Judgement, replay_command
-from ipverify.verify.claims._dip import evaluate, hypothesis_records, judge_descent, run_claim
-from ipverify.verify.result import CheckResult, versions
+from ipverify.verify.claims._dip import judge_descent, run_claim
+from ipverify.verify.claims.kit import (
+    Claim,
+    Comparison,
+    Context,
+    Judgement,
+    Outcome,
+    binding,
+    concatenate,
+    evaluate,
+    hypothesis_records,
+    negative_control,
+)
 
 
 def descent_specs(ctx: Context) -> list[InstanceSpec]:
-    """Instances where GD-4's hypotheses can be certified: planted targets near θ₀."""
-    s = ctx.seed
-    quick = [InstanceSpec(n=6, m=8, d=5, k=128, activation="tanh", planted_radius=0.15, seed=s),
-             InstanceSpec(n=5, m=3, d=4, k=128, activation="sigmoid", planted_radius=0.05, seed=s + 1),
-             InstanceSpec(n=8, m=4, d=6, k=256, activation="softplus", kappa=3.0, planted_radius=0.1, seed=s + 2)]
-    if ctx.profile == "quick":
-        return quick
-    return quick + [InstanceSpec(n=16, m=12, d=8, k=1024, b=8, activation=a, kappa=4.0, planted_radius=0.1,
-                                 seed=s + 3 + i) for i, a in enumerate(("tanh", "sigmoid", "softplus", "elu"))]
+    """Instances where GD-4's hypotheses can be certified (quick: three small ones; full: four wider ones besides)."""
+    return setup_dip.descent_specs(ctx.seed, 0 if ctx.quick else 4)
 
 
 def _steps(ctx: Context, quick: int) -> int:
     return quick if ctx.profile == "quick" else 5 * quick
 
 
-def check_descent(ctx: Context) -> CheckResult:
+def check_descent(ctx: Context) -> Outcome:
     """GD-4 items 1, 2, 3, 5 with γ = 1/L (L certified on 𝔹(θ₀, R) by GD-2)."""
     return run_claim("GD-4/descent", descent_specs(ctx), 1.0, _steps(ctx, 400), judge_descent, ctx)
 
 
-def check_descent_near_limit(ctx: Context) -> CheckResult:
+def check_descent_near_limit(ctx: Context) -> Outcome:
     """GD-4 at γL = 1.9, inside the c_γ range but outside GD-3's ν₁ range."""
     return run_claim("GD-4/large-step", descent_specs(ctx)[:2], 1.9, _steps(ctx, 400), judge_descent, ctx)
 
 
 def outside_range_specs(ctx: Context) -> list[InstanceSpec]:
-    """m > n and a part of the noise orthogonal to Im(A), so min f = ½y_perp² > 0: the loss stalls at that floor."""
-    s = ctx.seed
-    return [InstanceSpec(n=5, m=8, d=4, k=256, b=3, activation="tanh", noise_outside=0.02, seed=s + 5),
-            InstanceSpec(n=6, m=9, d=5, k=128, b=3, activation="softplus", planted_radius=0.1, noise=0.01,
-                         noise_outside=0.05, seed=s + 6)]
+    return setup_dip.outside_range_specs(ctx.seed)
 
 
-def check_outside_range(ctx: Context) -> CheckResult:
+def check_outside_range(ctx: Context) -> Outcome:
     """GD-4's floor forms with γ = 1/L on instances where y ∉ Im(A)."""
     return run_claim("GD-4/outside-range", outside_range_specs(ctx), 1.0, _steps(ctx, 400), judge_descent, ctx)
 
@@ -75,14 +73,10 @@ def judge_without_floor(run: DescentRun, claim_id: str) -> Judgement:
                               "final_floorless_bound": loss_bound.bound[:, -1].tolist()})
 
 
-def check_without_floor(ctx: Context) -> CheckResult:
-    started = time.perf_counter()
+def check_without_floor(ctx: Context) -> Outcome:
     judgements = [judge_without_floor(descent_run(spec, 1.0, _steps(ctx, 400), device=ctx.device, dtype=ctx.dtype),
                                       "GD-4/outside-range-no-floor") for spec in outside_range_specs(ctx)]
-    merged = Judgement("GD-4/outside-range-no-floor", "GD-4", torch.cat([j.hypotheses_hold for j in judgements]), [],
-                       torch.cat([j.diverged for j in judgements]), binding=judgements[0].binding,
-                       hypotheses=judgements[0].hypotheses, details={"runs": [j.details for j in judgements]})
-    return negative_control_result(merged, ctx, started)
+    return negative_control(concatenate(judgements))
 
 
 def judge_step_too_large(run: DescentRun, claim_id: str) -> Judgement:
@@ -92,29 +86,17 @@ def judge_step_too_large(run: DescentRun, claim_id: str) -> Judgement:
     traj = run.trajectory
     rises = ~below(traj.loss[:, 1:], traj.loss[:, :-1], scale=traj.loss[:, :1]).all(dim=1)
     reacted = ~hold & (traj.diverged | rises)
-    return Judgement(claim_id, "GD-4", reacted, [], traj.diverged, binding=ev.binding.name if ev.binding else None,
+    return Judgement(claim_id, "GD-4", reacted, [], traj.diverged, binding=binding(ev)[0],
                      hypotheses=hypothesis_records(ev),
                      details={"checker_flagged": int((~hold).sum()), "loss_rose": int(rises.sum()),
                               "diverged": int(traj.diverged.sum()), "gamma_L_certified": (run.gamma * run.L).tolist(),
                               "gamma_L_estimate": (run.gamma * run.L_estimate).tolist()})
 
 
-def check_step_too_large(ctx: Context) -> CheckResult:
-    started = time.perf_counter()
+def check_step_too_large(ctx: Context) -> Outcome:
     spec = descent_specs(ctx)[0]
     run = descent_run(spec, 3.0, _steps(ctx, 200), curvature="estimate", device=ctx.device, dtype=ctx.dtype)
-    j = judge_step_too_large(run, "GD-4/step-too-large")
-    return negative_control_result(j, ctx, started)
-
-
-def negative_control_result(j: Judgement, ctx: Context, started: float) -> CheckResult:
-    """'reacted' when every network reacted (its flag in `hypotheses_hold`), else 'did not react'."""
-    reacted = bool(j.hypotheses_hold.all())
-    return CheckResult(claim=j.claim, result_id=j.result_id, verdict="reacted" if reacted else "did not react",
-                       binding=j.binding, hypotheses=j.hypotheses, instances=int(j.hypotheses_hold.numel()),
-                       seed=ctx.seed, device=str(ctx.device), dtype=str(ctx.dtype).replace("torch.", ""),
-                       wall_time=time.perf_counter() - started, details=j.details,
-                       replay=replay_command(j.claim, ctx), versions=versions())
+    return negative_control(judge_step_too_large(run, "GD-4/step-too-large"))
 
 
 def judge_smoothness(run: DescentRun, claim_id: str) -> Judgement:
@@ -131,7 +113,7 @@ def judge_smoothness(run: DescentRun, claim_id: str) -> Judgement:
                                              "L_estimate_final": final.tolist()})
 
 
-def check_smoothness(ctx: Context) -> CheckResult:
+def check_smoothness(ctx: Context) -> Outcome:
     return run_claim("GD-2/smoothness", descent_specs(ctx), 1.0, _steps(ctx, 200), judge_smoothness, ctx)
 
 

@@ -3,65 +3,53 @@ stopping, two-layer facts."""
 
 from __future__ import annotations
 
-import time
-
 import torch
 
+from ipverify.numerics import setup_dip
 from ipverify.numerics.experiments import DescentRun, descent_run
 from ipverify.numerics.instances import InstanceSpec, build_instance
+from ipverify.numerics.steps import FLOW_STEP_FACTOR
 from ipverify.numerics.two_layer import (
     lip_jacobian_estimate,
     sigma_min_autograd,
     sigma_min_closed_form,
 )
-from ipverify.verify.claims._base import Claim, Comparison, Context, Judgement, aggregate, replay_command
-from ipverify.verify.claims._dip import (
+from ipverify.verify.claims._dip import judge_early_stopping, judge_flow, judge_recovery, run_claim
+from ipverify.verify.claims.gradient_descent import descent_specs
+from ipverify.verify.claims.kit import (
+    Claim,
+    Comparison,
+    Context,
+    Judgement,
+    Outcome,
+    aggregate,
+    binding,
+    concatenate,
     evaluate,
     hypothesis_records,
-    judge_early_stopping,
-    judge_flow,
-    judge_recovery,
-    run_claim,
+    negative_control,
 )
-from ipverify.verify.claims.gradient_descent import descent_specs, negative_control_result
-from ipverify.verify.result import CheckResult
-
-FLOW_STEP = 0.05
-"""γ = FLOW_STEP/L: the flow is checked on GD with this small step (see verify.claims._dip)."""
 
 
 def _steps(ctx: Context, quick: int) -> int:
-    return quick if ctx.profile == "quick" else 4 * quick
+    return quick if ctx.quick else 4 * quick
 
 
-def check_flow(ctx: Context) -> CheckResult:
-    return run_claim("GF-5/flow", descent_specs(ctx), FLOW_STEP, _steps(ctx, 1500), judge_flow, ctx)
+def check_flow(ctx: Context) -> Outcome:
+    return run_claim("GF-5/flow", descent_specs(ctx), FLOW_STEP_FACTOR, _steps(ctx, 1500), judge_flow, ctx)
 
 
 def recovery_specs(ctx: Context) -> list[InstanceSpec]:
-    """Injective A (m ≥ n), so μ = σ_min(A) is a valid restricted-injectivity constant; small noise."""
-    s = ctx.seed
-    specs = [InstanceSpec(n=5, m=8, d=4, k=128, activation="tanh", planted_radius=0.2, noise=0.01, seed=s + 10),
-             InstanceSpec(n=6, m=6, d=5, k=256, activation="softplus", kappa=1.5, planted_radius=0.1, seed=s + 11)]
-    if ctx.profile == "full":
-        specs.append(InstanceSpec(n=12, m=16, d=8, k=1024, b=8, planted_radius=0.2, noise=0.02, seed=s + 12))
-    return specs
+    return setup_dip.recovery_specs(ctx.seed, 0 if ctx.quick else 1)
 
 
-def check_recovery(ctx: Context) -> CheckResult:
-    return run_claim("GF-6/recovery", recovery_specs(ctx), FLOW_STEP, _steps(ctx, 1500), judge_recovery, ctx)
+def check_recovery(ctx: Context) -> Outcome:
+    return run_claim("GF-6/recovery", recovery_specs(ctx), FLOW_STEP_FACTOR, _steps(ctx, 1500), judge_recovery, ctx)
 
 
-def early_stopping_specs(ctx: Context) -> list[InstanceSpec]:
-    """Well-conditioned A and noise comparable to the initial residual, so t* is reached within the run."""
-    s = ctx.seed
-    return [InstanceSpec(n=6, m=6, d=5, k=128, kappa=1.2, planted_radius=0.3, noise=0.02, seed=s + 20),
-            InstanceSpec(n=8, m=10, d=5, k=256, kappa=1.5, planted_radius=0.3, noise=0.05, seed=s + 21)]
-
-
-def check_early_stopping(ctx: Context) -> CheckResult:
-    return run_claim("GF-7/early-stopping", early_stopping_specs(ctx), 1.0, _steps(ctx, 600), judge_early_stopping,
-                     ctx)
+def check_early_stopping(ctx: Context) -> Outcome:
+    return run_claim("GF-7/early-stopping", setup_dip.early_stopping_specs(ctx.seed), 1.0, _steps(ctx, 600),
+                     judge_early_stopping, ctx)
 
 
 def judge_no_injectivity(run: DescentRun, claim_id: str) -> Judgement:
@@ -77,11 +65,10 @@ def judge_no_injectivity(run: DescentRun, claim_id: str) -> Judgement:
                               "final_over_initial_error": (error[:, -1] / error[:, 0]).tolist()})
 
 
-def check_no_injectivity(ctx: Context) -> CheckResult:
-    started = time.perf_counter()
-    spec = InstanceSpec(n=8, m=3, d=5, k=128, planted_radius=0.3, seed=ctx.seed + 30)
+def check_no_injectivity(ctx: Context) -> Outcome:
+    spec = setup_dip.no_injectivity_spec(ctx.seed)
     run = descent_run(spec, 1.0, _steps(ctx, 1500), device=ctx.device, dtype=ctx.dtype)
-    return negative_control_result(judge_no_injectivity(run, "GF-6/no-injectivity"), ctx, started)
+    return negative_control(judge_no_injectivity(run, "GF-6/no-injectivity"))
 
 
 def judge_width_too_small(run: DescentRun, claim_id: str) -> Judgement:
@@ -89,23 +76,21 @@ def judge_width_too_small(run: DescentRun, claim_id: str) -> Judgement:
     did anyway is recorded."""
     inst, traj = run.instance, run.trajectory
     hold, ev, gf13 = evaluate("GF-13", inst.checker_values())
-    return Judgement(claim_id, "GF-13", ~hold, [], traj.diverged, binding=ev.binding.name if ev.binding else None,
+    return Judgement(claim_id, "GF-13", ~hold, [], traj.diverged, binding=binding(ev)[0],
                      hypotheses=hypothesis_records(ev),
                      details={"k": inst.spec.k, "k_required": gf13["k_required"].tolist(),
                               "final_over_initial_loss": (traj.loss[:, -1] / traj.loss[:, 0]).tolist(),
                               "R": inst.R.tolist(), "R_prime": inst.R_prime.tolist()})
 
 
-def check_width_too_small(ctx: Context) -> CheckResult:
-    started = time.perf_counter()
-    spec = InstanceSpec(n=8, m=6, d=4, k=2, planted_radius=1.0, seed=ctx.seed + 40)
+def check_width_too_small(ctx: Context) -> Outcome:
+    spec = setup_dip.narrow_spec(ctx.seed)
     run = descent_run(spec, 1.0, _steps(ctx, 500), device=ctx.device, dtype=ctx.dtype)
-    return negative_control_result(judge_width_too_small(run, "GF-13/width-too-small"), ctx, started)
+    return negative_control(judge_width_too_small(run, "GF-13/width-too-small"))
 
 
-def check_jacobian(ctx: Context) -> CheckResult:
+def check_jacobian(ctx: Context) -> Outcome:
     """GF-8 and GF-9: σ_min by the closed form J Jᵀ equals autograd + SVD; σ₀ ≥ C_φ/2 (GF-9, weaker form)."""
-    started = time.perf_counter()
     judgements = []
     for activation in ("tanh", "sigmoid", "softplus", "elu"):
         inst = build_instance(InstanceSpec(n=6, m=6, d=5, k=64, activation=activation, seed=ctx.seed + 50),
@@ -119,7 +104,7 @@ def check_jacobian(ctx: Context) -> CheckResult:
                        scale=reference),
             Comparison("sigma_0 >= C_phi/2 (GF-9)", closed, gf9["sigma_0_lower"], lower=True, scale=closed),
         ], torch.zeros_like(hold), hypotheses=hypothesis_records(ev)))
-    return _aggregate(judgements, ctx, started, "GF-8/jacobian")
+    return aggregate(concatenate(judgements), ctx)
 
 
 def _gaussian_constants(activation: str) -> dict:
@@ -129,9 +114,8 @@ def _gaussian_constants(activation: str) -> dict:
     return {"C_phi": constants["C_phi"], "C_phi_prime": constants["C_phi_prime"]}
 
 
-def check_lipschitz(ctx: Context) -> CheckResult:
+def check_lipschitz(ctx: Context) -> Outcome:
     """GF-10: sampled ‖J(θ) − J(θ′)‖/‖θ − θ′‖ on 𝔹(θ₀, R) stays below (B/√k)(2 + max_i‖V_{:,i}(0)‖ + R)."""
-    started = time.perf_counter()
     judgements = []
     for activation in ("tanh", "sigmoid"):
         inst = build_instance(InstanceSpec(n=6, m=6, d=5, k=128, activation=activation, seed=ctx.seed + 60),
@@ -143,13 +127,7 @@ def check_lipschitz(ctx: Context) -> CheckResult:
         judgements.append(Judgement("GF-10/lipschitz", "GF-10", hold, [
             Comparison("sampled Lip(J) <= GF-10 bound", estimate, gf10["Lip_J_bound"], scale=gf10["Lip_J_bound"])],
             torch.zeros_like(hold)))
-    return _aggregate(judgements, ctx, started, "GF-10/lipschitz")
-
-
-def _aggregate(judgements, ctx, started, claim_id) -> CheckResult:
-    from ipverify.verify.claims._dip import concatenate
-
-    return aggregate(concatenate(judgements), ctx, started, replay_command(claim_id, ctx), ctx.seed)
+    return aggregate(concatenate(judgements), ctx)
 
 
 CLAIMS = (

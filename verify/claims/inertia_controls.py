@@ -3,22 +3,14 @@
 
 from __future__ import annotations
 
-import time
-
 import torch
 
 from ipverify.numerics.inertial import default_din_step, din, din_reference
 from ipverify.numerics.inertial_discrete import inna
 from ipverify.numerics.instances import DIPInstance, InstanceSpec, build_instance
-from ipverify.numerics.two_layer import flatten, sample_in_ball, sigma_min_closed_form
-from ipverify.verify.claims._base import Claim, Comparison, Context, Judgement, aggregate, replay_command
-from ipverify.verify.claims._dip import evaluate, hypothesis_records
-from ipverify.verify.claims.gradient_descent import negative_control_result
-from ipverify.verify.claims.inertia import (
+from ipverify.numerics.setup_inertia import (
     INTEGRATOR_TOLERANCE,
     DINRun,
-    _binding,
-    _concat,
     bundle_specs,
     din_parameters,
     din_run,
@@ -26,7 +18,20 @@ from ipverify.verify.claims.inertia import (
     instance_values,
     mu_pl,
 )
-from ipverify.verify.result import CheckResult
+from ipverify.numerics.two_layer import flatten, sample_in_ball, sigma_min_closed_form
+from ipverify.verify.claims.kit import (
+    Claim,
+    Comparison,
+    Context,
+    Judgement,
+    Outcome,
+    aggregate,
+    binding,
+    concatenate,
+    evaluate,
+    hypothesis_records,
+    negative_control,
+)
 
 # ------------------------------------------------------------------------------------------------ negative controls
 
@@ -42,7 +47,7 @@ def judge_conservative(run: DINRun, claim_id: str) -> Judgement:
     conserved = (ratio[cons] - 1).abs() <= 1e-5
     damped_decays = ratio[damped] <= 0.5
     reacted = ~hold[cons] & conserved & damped_decays & (in5["kappa"].reshape(-1)[cons] == 0)
-    return Judgement(claim_id, "IN-5", reacted, [], traj.diverged[cons], binding=_binding(ev)[0],
+    return Judgement(claim_id, "IN-5", reacted, [], traj.diverged[cons], binding=binding(ev)[0],
                      hypotheses=hypothesis_records(ev),
                      details={"checker_flagged": int((~hold[cons]).sum()),
                               "energy_ratio_conservative": ratio[cons].tolist(),
@@ -50,16 +55,15 @@ def judge_conservative(run: DINRun, claim_id: str) -> Judgement:
                               "loss_ratio_conservative": (traj.loss[cons, -1] / traj.loss[cons, 0]).tolist()})
 
 
-def check_conservative(ctx: Context) -> CheckResult:
-    started = time.perf_counter()
-    spec = bundle_specs(ctx)[0]
+def check_conservative(ctx: Context) -> Outcome:
+    spec = bundle_specs(ctx.seed)[0]
     inst = build_instance(spec, ctx.device, ctx.dtype)
     values = instance_values(inst)
     optimal = din_parameters(values)["optimal"]
     settings = {"conservative": (torch.zeros_like(optimal[0]), torch.zeros_like(optimal[1])), "optimal": optimal}
     h = _default_step(inst, optimal)
     run = din_run(inst, values, settings, 20.0 if ctx.profile == "quick" else 60.0, h=h, n_sigma_records=None)
-    return negative_control_result(judge_conservative(run, "IN-2/conservative"), ctx, started)
+    return negative_control(judge_conservative(run, "IN-2/conservative"))
 
 
 def _default_step(inst: DIPInstance, params) -> float:
@@ -84,9 +88,8 @@ def judge_large_beta(run: DINRun, claim_id: str) -> Judgement:
                               "beta_small": run.beta[small].tolist(), "beta_large": run.beta[large].tolist()})
 
 
-def check_large_beta(ctx: Context) -> CheckResult:
-    started = time.perf_counter()
-    quick = ctx.profile == "quick"
+def check_large_beta(ctx: Context) -> Outcome:
+    quick = ctx.quick
     spec = InstanceSpec(n=8 if quick else 20, m=4 if quick else 10, d=5 if quick else 10, k=64 if quick else 400,
                         b=2, target="gaussian", operator="gaussian", v_init="gaussian", seed=ctx.seed + 310)
     inst = build_instance(spec, ctx.device, ctx.dtype)
@@ -94,16 +97,15 @@ def check_large_beta(ctx: Context) -> CheckResult:
     root = mu_pl(values).sqrt()
     settings = {"beta_small": (2 * root, 0.5 / root), "beta_large": (2 * root, 1 / root)}
     run = din_run(inst, values, settings, 5.0 if quick else 40.0, n_sigma_records=None)
-    return negative_control_result(judge_large_beta(run, "IN-6/large-beta"), ctx, started)
+    return negative_control(judge_large_beta(run, "IN-6/large-beta"))
 
 
 # ------------------------------------------------------------------------------------------------ integrator, width
 
 
-def check_integrator(ctx: Context) -> CheckResult:
+def check_integrator(ctx: Context) -> Outcome:
     """IN-1: RK4 on the (θ, w) form against solve_ivp (DOP853, rtol 1e-10) on the second-order form with Hessian–
     vector products; θ̇(0) = 0 with the DIP initialisation and ‖θ̇(0)‖ = β‖∇f(θ₀)‖ with INNA's (first Euler step)."""
-    started = time.perf_counter()
     spec = InstanceSpec(n=4, m=4, d=3, k=32, b=1, kappa=3.0, planted_radius=0.1, seed=ctx.seed + 320)
     inst = build_instance(spec, ctx.device, ctx.dtype)
     values = instance_values(inst)
@@ -131,24 +133,23 @@ def check_integrator(ctx: Context) -> CheckResult:
                    (first["inna"] - in1["initial_velocity_norm_INNA"].reshape(-1)).abs(), torch.zeros(1),
                    scale=in1["initial_velocity_norm_INNA"].reshape(-1)),
     ]
-    name, margin = _binding(ev)
+    name, margin = binding(ev)
     j = Judgement("IN-1/integrator", "IN-1", hold, comparisons, traj.diverged, binding=name, margin=margin,
                   hypotheses=hypothesis_records(ev),
                   details={"h": traj.h, "steps": int(traj.steps[-1]), "theta_relative_error": float(theta_err),
                            "loss_relative_error": float(loss_err), "energy_relative_error": float(energy_err),
                            "reference_success": ref.success})
-    return aggregate(j, ctx, started, replay_command("IN-1/integrator", ctx), ctx.seed)
+    return aggregate(j, ctx)
 
 
 WIDTH_SAMPLES = 16
 """Points drawn per network on the sphere ∂𝔹(θ₀, R′_DIN) by IN-9/width."""
 
 
-def check_width(ctx: Context) -> CheckResult:
+def check_width(ctx: Context) -> Outcome:
     """IN-9 at growing widths (no training): where k > k_required_certified, GF-10 certifies R′_DIN < R, hence
     σ_min(J_g(θ)) ≥ σ₀/2 on 𝔹(θ₀, R′_DIN); checked at WIDTH_SAMPLES points drawn on the sphere of radius R′_DIN (the
     farthest a DIN trajectory may go, IN-6), with a seeded generator."""
-    started = time.perf_counter()
     widths = (8, 32, 128, 512) if ctx.profile == "quick" else (8, 32, 128, 512, 2048)
     generator = torch.Generator().manual_seed(ctx.seed + 335)
     judgements, required, ratio = [], [], []
@@ -165,7 +166,7 @@ def check_width(ctx: Context) -> CheckResult:
         sigma = torch.stack([sigma_min_closed_form(sample_in_ball(net.params0, radius, generator, radius_power=0.0),
                                                    net.u, net.act) for _ in range(WIDTH_SAMPLES)], dim=1)
         lower = in6["sigma_min_lower"].reshape(-1, 1)
-        name, margin = _binding(ev9)
+        name, margin = binding(ev9)
         judgements.append(Judgement("IN-9/width", "IN-9", hold9,
                                     [Comparison("sigma_min(J(theta)) >= sigma_0/2 on the sphere of radius R'_DIN",
                                                 sigma, lower, lower=True, scale=values["sigma_0"])],
@@ -173,9 +174,9 @@ def check_width(ctx: Context) -> CheckResult:
                                     hypotheses=hypothesis_records(ev9)))
         required.append(in9["k_required_certified"].reshape(-1).tolist())
         ratio.append((radius / values["R"]).tolist())
-    j = _concat(judgements)
+    j = concatenate(judgements)
     j.details.update({"widths": list(widths), "k_required_certified": required, "R_prime_DIN_over_R": ratio})
-    return aggregate(j, ctx, started, replay_command("IN-9/width", ctx), ctx.seed)
+    return aggregate(j, ctx)
 
 
 CLAIMS = (

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 
 import numpy as np
 import torch
@@ -19,26 +18,37 @@ import torch
 from ipverify.numerics.inertial import curvature_estimate, fitted_rate
 from ipverify.numerics.inertial_discrete import AdaptiveRun, adaptive_inertial, igahd_sc
 from ipverify.numerics.instances import DIPInstance, build_instance
-from ipverify.numerics.quadratic import Quadratic, QuadraticRun, igahd_sc_quadratic, spd_quadratic
+from ipverify.numerics.quadratic import QuadraticRun
+from ipverify.numerics.setup_inertia import (
+    QUADRATIC_CONDITIONS,
+    InertiaBundle,
+    bundle_specs,
+    fit_resolved,
+    instance_values,
+    iterations_to_target,
+    loss_rate,
+    mu_pl,
+    quadratic_problems,
+    quadratic_values,
+    run_quadratic,
+    trajectory_rows,
+)
 from ipverify.numerics.tolerance import below
 from ipverify.numerics.trainers import Trajectory
-from ipverify.verify.claims._base import Claim, Comparison, Context, Judgement, aggregate, replay_command
-from ipverify.verify.claims._dip import evaluate, hypothesis_records
-from ipverify.verify.claims.gradient_descent import negative_control_result
-from ipverify.verify.claims.inertia import (
-    InertiaBundle,
-    _binding,
-    _concat,
-    _loss_rate,
-    _resolved,
-    _rows,
-    _to_target,
-    bundle_specs,
-    inertia_bundles,
-    instance_values,
-    mu_pl,
+from ipverify.verify.claims.inertia import inertia_bundles
+from ipverify.verify.claims.kit import (
+    Claim,
+    Comparison,
+    Context,
+    Judgement,
+    Outcome,
+    aggregate,
+    binding,
+    concatenate,
+    evaluate,
+    hypothesis_records,
+    negative_control,
 )
-from ipverify.verify.result import CheckResult
 
 
 def _verdict(ev, name: str) -> torch.Tensor:
@@ -62,7 +72,7 @@ def judge_adaptive(run: AdaptiveRun, inst: DIPInstance, values: dict, claim_id: 
     hold = hold_steps & hold_s0
     loss = traj.loss
     excess = loss - values["y_perp"].square()[:, None] / 2  # f − ½y_perp², the quantity PL controls
-    valid = _resolved(traj.residual, inst)
+    valid = fit_resolved(traj.residual, inst)
     floor = torch.minimum(run.s0, a_priori["s_floor"].reshape(-1))
     comparisons = [
         Comparison("f_{k+1} - F <= (1 - 2 c mu s_k)(f_k - F)", excess[:, 1:], per_step["step_factor"] * excess[:, :-1],
@@ -77,7 +87,7 @@ def judge_adaptive(run: AdaptiveRun, inst: DIPInstance, values: dict, claim_id: 
         comparisons.append(Comparison("sigma_min(J(theta_k)) >= sigma_0/2", traj.sigma_min,
                                       a_priori["sigma_min_lower"].reshape(-1, 1), lower=True,
                                       scale=values["sigma_0"]))
-    name, margin = _binding(ev)
+    name, margin = binding(ev)
     return Judgement(claim_id, "IN-8", hold, comparisons, traj.diverged, binding=name, margin=margin,
                      hypotheses=hypothesis_records(ev),
                      details={"spec": inst.spec.to_dict(), "s0": run.s0.tolist(),
@@ -96,7 +106,7 @@ def judge_igahd(traj: Trajectory, inst: DIPInstance, values: dict, mu: torch.Ten
     theorem's constant needs x*, unknown here); IGAHD-SC oscillates, so a fit of the raw record over part of an
     oscillation would not test the O(q^k) statement. The fitted envelope rate is reported."""
     hold, ev, b3 = evaluate("IN-B3", {"mu_SC": mu, "L": values["L"], "beta": beta, "s_step": s})
-    valid = _resolved(traj.residual, inst)
+    valid = fit_resolved(traj.residual, inst)
     k = traj.steps.to(torch.float64)[None, :]
     log_q = torch.log(b3["q"].reshape(-1, 1))
     log_g = torch.where(valid, traj.loss.log() - k * log_q, -math.inf)
@@ -107,7 +117,7 @@ def judge_igahd(traj: Trajectory, inst: DIPInstance, values: dict, mu: torch.Ten
     predicted = b3["log_rate"].reshape(-1)
     comparisons = [Comparison("f_k <= C q^k on the second half (C from the first half)", traj.loss, bound,
                               scale=traj.loss[:, 0], valid=valid & ~first)]
-    name, margin = _binding(ev)
+    name, margin = binding(ev)
     return Judgement(claim_id, "IN-B3", hold, comparisons, traj.diverged, binding=name, margin=margin,
                      hypotheses=hypothesis_records(ev),
                      details={"spec": inst.spec.to_dict(), "s": s.tolist(), "beta": beta.tolist(),
@@ -117,24 +127,22 @@ def judge_igahd(traj: Trajectory, inst: DIPInstance, values: dict, mu: torch.Ten
                                                             if name in ev.missing}})
 
 
-def check_adaptive(ctx: Context) -> CheckResult:
-    started = time.perf_counter()
+def check_adaptive(ctx: Context) -> Outcome:
     judgements = [judge_adaptive(b.adaptive, b.instance, b.values, "IN-8/adaptive") for b in inertia_bundles(ctx)]
-    return aggregate(_concat(judgements), ctx, started, replay_command("IN-8/adaptive", ctx), ctx.seed)
+    return aggregate(concatenate(judgements), ctx)
 
 
-def check_igahd(ctx: Context) -> CheckResult:
+def check_igahd(ctx: Context) -> Outcome:
     """IGAHD-SC on the DIP, a measurement: 'recorded' (the theorem is never certified there, see `judge_igahd`), with
     per network whether the measured values stayed below C q^k."""
-    started = time.perf_counter()
     judgements = []
     for bundle in inertia_bundles(ctx):
         b = bundle.instance.spec.b
-        traj = _rows(bundle.igahd, slice(0, b))
+        traj = trajectory_rows(bundle.igahd, slice(0, b))
         judgements.append(judge_igahd(traj, bundle.instance, bundle.values, mu_pl(bundle.values),
                                       bundle.igahd_s[:b], bundle.igahd_beta[:b], "IN-B3/igahd"))
-    j = _concat(judgements)
-    result = aggregate(j, ctx, started, replay_command("IN-B3/igahd", ctx), ctx.seed)
+    j = concatenate(judgements)
+    result = aggregate(j, ctx)
     if result.verdict != "hypothesis fails":
         raise RuntimeError(f"IGAHD-SC was certified on the non-convex DIP ({result.verdict}): an input is wrong")
     result.details["measured_below_C_q^k"] = j.comparisons[0].holds(ctx.dtype).tolist()
@@ -142,30 +150,6 @@ def check_igahd(ctx: Context) -> CheckResult:
 
 
 # ------------------------------------------------------------------------------------------------ strongly convex
-
-
-QUADRATIC_CONDITIONS = (4.0, 10.0, 30.0, 100.0)
-"""L/μ of the quadratics of IN-B3/quadratic (μ = 0.01); each is run with β = 0 and with β = 0.9√μ/(8L)."""
-
-
-def quadratic_problems(ctx: Context) -> Quadratic:
-    generator = torch.Generator().manual_seed(ctx.seed + 340)
-    mu = torch.full((len(QUADRATIC_CONDITIONS),), 0.01, dtype=torch.float64)
-    return spd_quadratic(mu, mu * torch.tensor(QUADRATIC_CONDITIONS, dtype=torch.float64), 20, generator)
-
-
-def quadratic_values(problem: Quadratic, overstate: float = 1.0) -> dict:
-    """IN-B3's inputs per run: rows 0..b−1 β = 0, rows b..2b−1 β = 0.9√μ/(8L) (so 8βL ≤ √μ), s = 0.99 s_max(26);
-    mu_SC = overstate × λ_min(Q), sc_modulus = λ_min(Q) (exact by construction), L = λ_max(Q)."""
-    mu, L = problem.mu.repeat(2), problem.L.repeat(2)
-    beta = torch.cat([torch.zeros_like(problem.mu), 0.9 * problem.mu.sqrt() / (8 * problem.L)])
-    _, _, b3 = evaluate("IN-B3", {"mu_SC": mu, "L": L, "beta": beta, "s_step": 1.0})
-    return {"mu_SC": overstate * mu, "sc_modulus": mu, "L": L, "beta": beta, "s_step": 0.99 * b3["s_max"].reshape(-1)}
-
-
-def run_quadratic(problem: Quadratic, values: dict, steps: int) -> QuadraticRun:
-    twice = Quadratic(problem.Q.repeat(2, 1, 1), problem.eigenvalues.repeat(2, 1), problem.x0.repeat(2, 1))
-    return igahd_sc_quadratic(twice, values["mu_SC"], values["s_step"], values["beta"], steps)
 
 
 def judge_quadratic(run: QuadraticRun, values: dict, claim_id: str) -> Judgement:
@@ -179,7 +163,7 @@ def judge_quadratic(run: QuadraticRun, values: dict, claim_id: str) -> Judgement
         Comparison("f(x_k) - f* <= E_1 q^(k-1)", run.values, bound, scale=scale,
                    valid=(k >= 1).expand_as(run.values)),
     ]
-    name, margin = _binding(ev)
+    name, margin = binding(ev)
     diverged = ~torch.isfinite(run.values).all(dim=1)
     return Judgement(claim_id, "IN-B3", hold, comparisons, diverged, binding=name, margin=margin,
                      hypotheses=hypothesis_records(ev),
@@ -192,12 +176,11 @@ def _quadratic_steps(ctx: Context) -> int:
     return 2000 if ctx.profile == "quick" else 6000
 
 
-def check_quadratic(ctx: Context) -> CheckResult:
-    started = time.perf_counter()
-    problem = quadratic_problems(ctx)
+def check_quadratic(ctx: Context) -> Outcome:
+    problem = quadratic_problems(ctx.seed)
     values = quadratic_values(problem)
     j = judge_quadratic(run_quadratic(problem, values, _quadratic_steps(ctx)), values, "IN-B3/quadratic")
-    return aggregate(j, ctx, started, replay_command("IN-B3/quadratic", ctx), ctx.seed)
+    return aggregate(j, ctx)
 
 
 def judge_overstated_mu(run: QuadraticRun, values: dict, claim_id: str) -> Judgement:
@@ -212,12 +195,11 @@ def judge_overstated_mu(run: QuadraticRun, values: dict, claim_id: str) -> Judge
                               "bound_exceeded": int(exceeded.sum())})
 
 
-def check_overstated_mu(ctx: Context) -> CheckResult:
-    started = time.perf_counter()
-    problem = quadratic_problems(ctx)
+def check_overstated_mu(ctx: Context) -> Outcome:
+    problem = quadratic_problems(ctx.seed)
     values = quadratic_values(problem, overstate=16.0)
     run = run_quadratic(problem, values, _quadratic_steps(ctx))
-    return negative_control_result(judge_overstated_mu(run, values, "IN-B3/overstated-mu"), ctx, started)
+    return negative_control(judge_overstated_mu(run, values, "IN-B3/overstated-mu"))
 
 
 
@@ -238,9 +220,9 @@ def comparison_rows(bundle: InertiaBundle) -> tuple[list[dict], list[Comparison]
 
     def add(method, params, unit, times, traj_loss, traj_residual, predicted, certified, evals_per_step,
             steps_per_record):
-        valid = _resolved(traj_residual, inst)
-        measured = _loss_rate(times, traj_loss, valid)
-        reach = _to_target(times, traj_residual)
+        valid = fit_resolved(traj_residual, inst)
+        measured = loss_rate(times, traj_loss, valid)
+        reach = iterations_to_target(times, traj_residual)
         per_step = torch.as_tensor(steps_per_record, dtype=torch.float64)
         iterations = reach * per_step
         evaluations = evals_per_step(iterations) if callable(evals_per_step) else iterations * evals_per_step
@@ -310,9 +292,8 @@ def comparison_rows(bundle: InertiaBundle) -> tuple[list[dict], list[Comparison]
     return rows, comparisons
 
 
-def check_comparison(ctx: Context) -> CheckResult:
+def check_comparison(ctx: Context) -> Outcome:
     """The comparison table (details["comparison"]); verdict: every certified guarantee is met by its run."""
-    started = time.perf_counter()
     tables, judgements = [], []
     for bundle in inertia_bundles(ctx):
         rows, comparisons = comparison_rows(bundle)
@@ -320,8 +301,7 @@ def check_comparison(ctx: Context) -> CheckResult:
         b = bundle.instance.spec.b
         zeros = torch.zeros(b, dtype=torch.bool)
         judgements.append(Judgement("IN-5/comparison", "IN-5", ~zeros, comparisons, zeros))
-    j = _concat(judgements)
-    result = aggregate(j, ctx, started, replay_command("IN-5/comparison", ctx), ctx.seed)
+    result = aggregate(concatenate(judgements), ctx)
     result.details["comparison"] = tables[0]["rows"]
     result.details["comparison_note"] = (
         "measured_rate: least-squares exponential rate of the envelope of f (loss); predicted_rate: the encoded "
@@ -348,7 +328,7 @@ def judge_step_too_large(traj: Trajectory, adaptive: AdaptiveRun, inst: DIPInsta
     rises = ~below(loss[:, 1:], loss[:, :-1], scale=loss[:, :1]).all(dim=1)
     reacted = flagged & (traj.diverged | rises)
     adaptive_ok = (adaptive.trajectory.loss[:, -1] < adaptive.trajectory.loss[:, 0]) & ~adaptive.trajectory.diverged
-    return Judgement(claim_id, "IN-B3", reacted, [], traj.diverged, binding=_binding(ev)[0],
+    return Judgement(claim_id, "IN-B3", reacted, [], traj.diverged, binding=binding(ev)[0],
                      hypotheses=hypothesis_records(ev),
                      details={"checker_flagged": int(flagged.sum()), "diverged": int(traj.diverged.sum()),
                               "loss_rose": int(rises.sum()), "s_times_L_hat": s.tolist(),
@@ -357,9 +337,8 @@ def judge_step_too_large(traj: Trajectory, adaptive: AdaptiveRun, inst: DIPInsta
                                                             / adaptive.trajectory.loss[:, 0]).tolist()})
 
 
-def check_step_too_large(ctx: Context) -> CheckResult:
-    started = time.perf_counter()
-    spec = bundle_specs(ctx)[0]
+def check_step_too_large(ctx: Context) -> Outcome:
+    spec = bundle_specs(ctx.seed)[0]
     inst = build_instance(spec, ctx.device, ctx.dtype)
     values = instance_values(inst)
     net = inst.net
@@ -371,7 +350,7 @@ def check_step_too_large(ctx: Context) -> CheckResult:
     adaptive = adaptive_inertial(A, y, p0, u, act, mu, s, 40)
     j = judge_step_too_large(traj, adaptive, inst, values, mu, s, "IN-B3/step-too-large")
     j.details["s_times_L_hat"] = (s * L_hat).tolist()
-    return negative_control_result(j, ctx, started)
+    return negative_control(j)
 
 
 CLAIMS = (

@@ -14,15 +14,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import sympy
 
 from ipverify import theory
-from ipverify.verify.claims._base import Claim, Context, replay_command
-from ipverify.verify.result import CheckResult, versions, write_atomic
+from ipverify.verify.claims.kit import Claim, Context, Outcome
+from ipverify.verify.result import write_atomic
 
 CLAIM_ID = "catalogue/mutation"
 
@@ -90,17 +89,13 @@ def summary(rows: list[dict]) -> dict:
             "score": killed / (killed + survived) if killed + survived else 1.0}
 
 
-def check_mutation(ctx: Context) -> CheckResult:
-    started = time.perf_counter()
+def check_mutation(ctx: Context) -> Outcome:
     rows, cached = mutation_rows(workers=max(1, min(2, os.cpu_count() or 1)))
     totals = summary(rows)
     survivors = [label for row in rows for label in row["survived"]]
-    return CheckResult(claim=CLAIM_ID, result_id="catalogue", verdict="violated" if survivors else "holds",
-                       observed=float(totals["survived"]), bound=0.0, instances=totals["killed"] + totals["survived"],
-                       seed=ctx.seed, device="cpu", dtype="symbolic", wall_time=time.perf_counter() - started,
-                       details={"mutation": {"results": rows, **totals, "cached": cached},
-                                "survivors": survivors[:50]},
-                       replay=replay_command(CLAIM_ID, ctx), versions=versions())
+    return Outcome("violated" if survivors else "holds", observed=float(totals["survived"]), bound=0.0,
+                   instances=totals["killed"] + totals["survived"],
+                   details={"mutation": {"results": rows, **totals, "cached": cached}, "survivors": survivors[:50]})
 
 
 CLAIMS = (Claim(CLAIM_ID, "catalogue", "Mutation score: every mutated definition or conclusion is caught by its "

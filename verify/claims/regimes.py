@@ -13,8 +13,6 @@
 
 from __future__ import annotations
 
-import time
-
 import torch
 
 from ipverify.numerics.instances import InstanceSpec
@@ -28,10 +26,9 @@ from ipverify.numerics.regimes import (
     refused_hypotheses,
 )
 from ipverify.numerics.tolerance import below
-from ipverify.verify.claims._base import Claim, Context, Judgement, aggregate, replay_command
-from ipverify.verify.claims._dip import concatenate, evaluate, judge_descent, judge_flow
+from ipverify.verify.claims._dip import judge_descent, judge_flow
 from ipverify.verify.claims.gradient_descent import descent_specs
-from ipverify.verify.result import CheckResult, versions
+from ipverify.verify.claims.kit import Claim, Context, Judgement, Outcome, aggregate, concatenate, evaluate
 
 
 def aligned_families(ctx: Context) -> list[Family]:
@@ -77,10 +74,9 @@ def budget_used(run) -> torch.Tensor:
     return _gd4(run)[2]["theta_dist_bound"].expand_as(run.instance.R) / run.instance.R
 
 
-def _property(claim_id: str, judge, ctx: Context) -> CheckResult:
+def _property(claim_id: str, judge, ctx: Context) -> Outcome:
     """`judge` on every aligned family; a network is judged only if certified AND in the regime (budget ≥
     REGIME_BUDGET), so a family that degenerates to a lazy instance makes the claim inconclusive, not 'holds'."""
-    started = time.perf_counter()
     judgements = []
     for fi, run in _runs(aligned_families(ctx), ctx):
         j = judge(run, claim_id)
@@ -90,15 +86,15 @@ def _property(claim_id: str, judge, ctx: Context) -> CheckResult:
                          planted_over_largest_certified=(fi.radius / fi.largest_radius).tolist())
         j.hypotheses_hold = j.hypotheses_hold & (budget >= REGIME_BUDGET)
         judgements.append(j)
-    return aggregate(concatenate(judgements), ctx, started, replay_command(claim_id, ctx), ctx.seed)
+    return aggregate(concatenate(judgements), ctx)
 
 
-def check_far_from_lazy(ctx: Context) -> CheckResult:
+def check_far_from_lazy(ctx: Context) -> Outcome:
     """GD-4 items 1, 2, 3, 5 on the aligned families (γL = 0.2, L certified)."""
     return _property("GD-4/far-from-lazy", judge_descent, ctx)
 
 
-def check_flow_far_from_lazy(ctx: Context) -> CheckResult:
+def check_flow_far_from_lazy(ctx: Context) -> Outcome:
     """GF-5 at the effective flow time γ(1 − γL/2)τ on the same runs."""
     return _property("GF-5/far-from-lazy", judge_flow, ctx)
 
@@ -146,9 +142,8 @@ def regime_metrics(fi: FamilyInstance, run, seed: int) -> dict:
     return {**summary, "per_network": per}
 
 
-def check_regime_map(ctx: Context) -> CheckResult:
+def check_regime_map(ctx: Context) -> Outcome:
     """The regime map (a measurement): see `regime_metrics`; certified networks only in the extremes."""
-    started = time.perf_counter()
     families = [reference_family(ctx), *aligned_families(ctx)]
     rows = [regime_metrics(fi, run, ctx.seed) for fi, run in _runs(families, ctx)]
     aligned = [r for r in rows if r["planting"] == "aligned" and r["certified_networks"]]
@@ -164,11 +159,7 @@ def check_regime_map(ctx: Context) -> CheckResult:
            "is R′_γ < R (refused_at_1.02x_largest_certified_radius); 'binding' is the hypothesis of least margin, "
            "R·Lip_J ≤ σ₀/2, which sits at the 1e-12 slack by construction of R.")
     details = {"families": rows, "aligned_extremes": best, "why_not_further": why, "steps": _steps(ctx)}
-    return CheckResult(claim="GD-4/regime-map", result_id="GD-4", verdict="recorded",
-                       instances=sum(len(r["per_network"]["certified"]) for r in rows), seed=ctx.seed,
-                       device=str(ctx.device), dtype=str(ctx.dtype).replace("torch.", ""),
-                       wall_time=time.perf_counter() - started, details=details,
-                       replay=replay_command("GD-4/regime-map", ctx), versions=versions())
+    return Outcome("recorded", instances=sum(len(r["per_network"]["certified"]) for r in rows), details=details)
 
 
 def curvature_family(ctx: Context) -> Family:
@@ -180,9 +171,8 @@ def judge_true_curvature(run, L_true: torch.Tensor, claim_id: str) -> Judgement:
     return judge_descent(run, claim_id, L=L_true)
 
 
-def check_true_curvature(ctx: Context) -> CheckResult:
+def check_true_curvature(ctx: Context) -> Outcome:
     """γ = 1.9/‖∇²f(θ₀)‖ (and a 2.2 control), the curvature measured along the run, GD-4 judged on it."""
-    started = time.perf_counter()
     steps = 300 if ctx.profile == "quick" else 1500
     fi = build_family(curvature_family(ctx), device=ctx.device, dtype=ctx.dtype)
     out = {}
@@ -208,10 +198,7 @@ def check_true_curvature(ctx: Context) -> CheckResult:
                        "the smoothness constant, so these runs are a measurement, never 'holds'. A step certified by "
                        "GD-4 must use the certified L (GD-2 on 𝔹(θ₀, R)); at γL_certified = 1.9 the step is "
                        "certified_step_gamma_L_true on the measured curvature."}
-    return CheckResult(claim="GD-4/true-curvature", result_id="GD-4", verdict="recorded",
-                       instances=int(ratio.numel()), seed=ctx.seed, device=str(ctx.device),
-                       dtype=str(ctx.dtype).replace("torch.", ""), wall_time=time.perf_counter() - started,
-                       details=details, replay=replay_command("GD-4/true-curvature", ctx), versions=versions())
+    return Outcome("recorded", instances=int(ratio.numel()), details=details)
 
 
 CLAIMS = (

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import math
-import time
 
 import matplotlib.ticker
 import numpy as np
@@ -22,11 +21,16 @@ from ipverify.numerics.experiments import descent_run
 from ipverify.numerics.instances import InstanceSpec
 from ipverify.numerics.operators import LinearOperator
 from ipverify.numerics.trainers import gradient_descent
-from ipverify.numerics.two_layer import certified_radius, forward, init_two_layer, sigma_min_closed_form, smoothness_bound
+from ipverify.numerics.two_layer import (
+    certified_radius,
+    forward,
+    init_two_layer,
+    sigma_min_closed_form,
+    smoothness_bound,
+)
 from ipverify.verify import _style, figures
-from ipverify.verify.claims._base import Claim, Context, aggregate, replay_command
-from ipverify.verify.claims._dip import evaluate, judge_early_stopping
-from ipverify.verify.result import CheckResult, versions
+from ipverify.verify.claims._dip import judge_early_stopping
+from ipverify.verify.claims.kit import Claim, Context, Outcome, aggregate, evaluate
 
 
 def _protocol(ctx: Context) -> dict:
@@ -74,17 +78,8 @@ def _empirical_width(rates: dict, n: int, ks) -> float:
     return math.inf
 
 
-def _result(claim: str, result_id: str, ctx: Context, started: float, verdict: str, details: dict,
-            looseness=None, instances: int = 0) -> CheckResult:
-    return CheckResult(claim=claim, result_id=result_id, verdict=verdict, looseness=looseness, instances=instances,
-                       seed=ctx.seed, device=str(ctx.device), dtype=str(ctx.dtype).replace("torch.", ""),
-                       wall_time=time.perf_counter() - started, details=details,
-                       replay=replay_command(claim, ctx), versions=versions())
-
-
-def check_width_in_practice(ctx: Context) -> CheckResult:
+def check_width_in_practice(ctx: Context) -> Outcome:
     """02 Fig. 1: the width GF-13 requires against the width at which ≥ 95% of the runs converge, versus n."""
-    started = time.perf_counter()
     proto, sweep = _protocol(ctx), _sweep_kn(ctx)
     ns = proto["ns"]
     practice = [_empirical_width(sweep["rates"], n, proto["ks"]) for n in ns]
@@ -104,17 +99,16 @@ def check_width_in_practice(ctx: Context) -> CheckResult:
     data = {"n": list(ns), "theory_width": theory, "practice_width": practice, "looseness": looseness, **proto}
     paths = figures.save(fig, data, ctx.out, "width_theory_vs_practice")
     finite_loose = [x for x in looseness if x is not None]
-    return _result("GF-13/width-in-practice", "GF-13", ctx, started, "recorded",
-                   {**data, **paths, "caption": "Against the signal size n (m = n/2, log axes): the width GF-13 "
+    return Outcome("recorded", details={
+                    **data, **paths, "caption": "Against the signal size n (m = n/2, log axes): the width GF-13 "
                     "requires (median over instances) and the smallest width from which ≥ 95% of runs converge "
                     "(01 §8.2 protocol); looseness = theory/practice."},
                    looseness=min(finite_loose) if finite_loose else None,
                    instances=len(sweep["rates"]) * proto["repeats"])
 
 
-def check_convergence_maps(ctx: Context) -> CheckResult:
+def check_convergence_maps(ctx: Context) -> Outcome:
     """01: P(converged) over (k, n) at m = n/2 and over (k, m) at fixed n, with GF-13's width drawn on top."""
-    started = time.perf_counter()
     proto, kn = _protocol(ctx), _sweep_kn(ctx)
     km = _sweep_km(ctx)
     ks, ns, ms = proto["ks"], proto["ns"], proto["ms"]
@@ -131,8 +125,8 @@ def check_convergence_maps(ctx: Context) -> CheckResult:
     data = {"k": list(ks), "n": list(ns), "m": list(ms), "p_kn": grid_kn.tolist(), "p_km": grid_km.tolist(),
             "theory_width_by_n": {str(n): kn["theory"][n] for n in ns}, **proto}
     paths = figures.save(fig, data, ctx.out, "convergence_maps_kn_km")
-    return _result("GF-13/convergence-maps", "GF-13", ctx, started, "recorded",
-                   {**data, **paths, "caption": "Fraction of runs converging to zero loss (01 §8.2 protocol) over "
+    return Outcome("recorded", details={
+                    **data, **paths, "caption": "Fraction of runs converging to zero loss (01 §8.2 protocol) over "
                     "the hidden width k and the signal size n (left, m = n/2) or the number of measurements m "
                     f"(right, n = {proto['n_fixed']}), one colour scale for both panels, each cell labelled. "
                     + ("GF-13's sufficient width lies beyond the grid for every n." if all(beyond.values()) else
@@ -140,10 +134,9 @@ def check_convergence_maps(ctx: Context) -> CheckResult:
                    instances=(grid_kn.size + grid_km.size) * proto["repeats"])
 
 
-def check_step_size_map(ctx: Context) -> CheckResult:
+def check_step_size_map(ctx: Context) -> Outcome:
     """02 Fig. 2: P(converged) over (k, γ) with γ in units of 1/L̂ (Hessian at θ₀); the encoded 1/L and 2/L
     (L certified by GD-2) and the empirical critical step are reported in the same units."""
-    started = time.perf_counter()
     proto = _protocol(ctx)
     factors = (0.25, 0.5, 1.0, 1.5, 1.9, 2.2, 3.0, 4.0)
     ks = proto["ks"][2:]
@@ -179,8 +172,8 @@ def check_step_size_map(ctx: Context) -> CheckResult:
             "encoded_gamma_L_hat": encoded, **proto}
     paths = figures.save(fig, data, ctx.out, "step_size_map")
     finite = [c for c in critical if math.isfinite(c)]
-    return _result("GD-4/step-size-map", "GD-4", ctx, started, "recorded",
-                   {**data, **paths, "caption": "Fraction of runs converging over the hidden width k and "
+    return Outcome("recorded", details={
+                    **data, **paths, "caption": "Fraction of runs converging over the hidden width k and "
                     "the step size γ, in units of 1/L̂ with L̂ = ‖∇²f(θ₀)‖, both axes logarithmic; red dashed and "
                     "dotted: the steps 1/L and 2/L for the certified smoothness L of GD-2, in the same units "
                     f"(γL̂ = {encoded['1/L']:.2g} and {encoded['2/L']:.2g}; the empirical critical γL̂ per width: "
@@ -205,12 +198,11 @@ def _psnr(x: torch.Tensor, x_bar: torch.Tensor) -> float:
     return float(-10 * torch.log10(((x - x_bar) ** 2).mean()))
 
 
-def check_image_reconstruction(ctx: Context, *, steps: int | None = None) -> CheckResult:
+def check_image_reconstruction(ctx: Context, *, steps: int | None = None) -> Outcome:
     """02 Fig. 3: DIP reconstruction of a small image from a noisy 2-D blur: PSNR over the iterations rises to a
     peak and falls as the network fits the noise (the reason for early stopping); the encoded stopping time is
     GF-7's t* converted to iterations by GD-4's flow time, at the certified step γ = 1/L (GD-2). `steps` replaces
     the profile's number of iterations (the tests run a short one)."""
-    started = time.perf_counter()
     side, k = (16, 1024) if ctx.profile == "quick" else (24, 4096)
     steps = steps or (24000 if ctx.profile == "quick" else 40000)
     blur_sigma, noise_level = 0.6, 0.08
@@ -264,8 +256,8 @@ def check_image_reconstruction(ctx: Context, *, steps: int | None = None) -> Che
             "tau_star": tau_star, "peak_tau": int(tau[peak]), "peak_psnr_db": float(psnr[peak])}
     paths = figures.save(fig, data, ctx.out, "dip_image_reconstruction")
     where = "inside the run (dashed)" if inside else "beyond the run"
-    return _result("GF-5/dip-image", "GF-5", ctx, started, "recorded",
-                   {**data, **paths, "caption": (
+    return Outcome("recorded", details={
+                    **data, **paths, "caption": (
                        f"Two-layer DIP (k = {k}) reconstructing a {side}×{side} image from a Gaussian blur "
                        f"(σ = {blur_sigma} px) with noise of {noise_level} per pixel, GD at γ = 1/L (L certified, "
                        f"GD-2). PSNR peaks at {psnr[peak]:.1f} dB at τ = {int(tau[peak])} and falls to "
@@ -275,16 +267,15 @@ def check_image_reconstruction(ctx: Context, *, steps: int | None = None) -> Che
                    instances=1)
 
 
-def check_early_stopping_curve(ctx: Context) -> CheckResult:
+def check_early_stopping_curve(ctx: Context) -> Outcome:
     """02 Fig. 4 / 01: reconstruction error over iterations with noise large enough (‖ε‖ = 0.15, A of condition
     number 4) that it comes back up once the noise is fitted, with the encoded early-stopping time marked; GF-7's
     prediction bounds are checked on the same run (its hypotheses are certified on this instance: k = 4096)."""
-    started = time.perf_counter()
     spec = InstanceSpec(n=16, m=16, d=6, k=4096, b=3, kappa=4.0, planted_radius=0.3, noise=0.15, seed=ctx.seed + 88)
     run = descent_run(spec, 1.0, 2000 if ctx.profile == "quick" else 6000, device=ctx.device, dtype=ctx.dtype,
                       sigma_every=None)
     verdict = judge_early_stopping(run, "GF-7/early-stopping-curve")
-    result = aggregate(verdict, ctx, started, replay_command("GF-7/early-stopping-curve", ctx), ctx.seed)
+    result = aggregate(verdict, ctx)
     traj, inst = run.trajectory, run.instance
     error = (traj.x - inst.x_bar[:, None, :]).norm(dim=-1)
     y_bar = inst.x_bar @ inst.matrix.mT

@@ -3,17 +3,14 @@ curves."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
 
 from ipverify.numerics.gradient_modes import bilevel_learn, denoising_problem
+from ipverify.numerics.setup_equilibrium import cases_of, tanh_layer
 from ipverify.verify import _style, figures  # noqa: F401  (_style: the figures' font sizes)
-from ipverify.verify.claims._base import Claim, Comparison, Context, Judgement, aggregate, replay_command
-from ipverify.verify.claims.equilibrium import cases_of, single_threaded, tanh_layer
 from ipverify.verify.claims.equilibrium_modes import mode_table
-from ipverify.verify.result import CheckResult, versions
+from ipverify.verify.claims.kit import Claim, Comparison, Context, Judgement, Outcome, aggregate, single_threaded
 
 MODES = ("jfb", "grad=K", "unrolled", "restarted")
 NAMES = {"jfb": "JFB (JFB-1)", "grad=K": "K-step JFB (JFB-2)", "unrolled": "unrolled (JFB-4)",
@@ -31,10 +28,9 @@ def _rhos(ctx: Context) -> list[float]:
 
 
 @single_threaded
-def check_gap_vs_rho(ctx: Context) -> CheckResult:
+def check_gap_vs_rho(ctx: Context) -> Outcome:
     """‖g_mode − g_DEQ‖ against the contraction factor ρ₀ of a random tanh layer, each with the
     bound of its result (JFB-1 for JFB, JFB-2 for grad=K, JFB-4 unrolled, JFB-5 restarted, K = 5, T = 2)."""
-    started = time.perf_counter()
     rows = []
     for i, rho in enumerate(figures.progress(_rhos(ctx), "sweep rho")):
         layer = tanh_layer(f"tanh n=30 p=8 ρ₀={rho:.2f}", 30, 8, float(rho), ctx.seed + 500 + i)
@@ -70,17 +66,16 @@ def check_gap_vs_rho(ctx: Context) -> CheckResult:
             "JFB (JFB-2), unrolled (JFB-4), restarted JFB (JFB-5), K = 5, T = 2. " + same
             + ("Every gap stays below its bound." if all(r["error"] <= r["bound"] for r in bounded) else
                "Some gap exceeds its bound (see the verdict)."))})
-    return aggregate(j, ctx, started, replay_command(j.claim, ctx), ctx.seed)
+    return aggregate(j, ctx)
 
 
 DEQ = "DEQ (implicit gradient)"
 
 
 @single_threaded
-def check_bilevel_curves(ctx: Context, *, steps: int | None = None) -> CheckResult:
+def check_bilevel_curves(ctx: Context, *, steps: int | None = None) -> Outcome:
     """Bilevel learning of (τ, λ) for denoising: the outer loss along the steps, and the distance of the learned
     parameters to DEQ's, for DEQ, JFB, unrolled AD and restarted JFB (T = 2, 20)."""
-    started = time.perf_counter()
     steps = steps or (20 if ctx.profile == "quick" else 60)
     problem = denoising_problem(seed=ctx.seed, tau=1.5, lam=0.05)
     runs = {DEQ: bilevel_learn(problem, "ift", K=5, steps=steps, solver="iterative"),
@@ -119,15 +114,13 @@ def check_bilevel_curves(ctx: Context, *, steps: int | None = None) -> CheckResu
     if close:
         caption += ", ".join(close) + " stay within 1e-4 of DEQ's parameters, so their loss curves lie on DEQ's " \
                                       "(wide pale line)."
-    return CheckResult(claim="JFB-5/bilevel-curves", result_id="JFB-5", verdict="recorded", instances=len(runs),
-                       seed=ctx.seed, device="cpu", wall_time=time.perf_counter() - started,
-                       details={**paths, "final_distance_to_deq": finals, "caption": caption},
-                       replay=replay_command("JFB-5/bilevel-curves", ctx), versions=versions())
+    return Outcome("recorded", instances=len(runs),
+                   details={**paths, "final_distance_to_deq": finals, "caption": caption})
 
 
 CLAIMS = (
     Claim("JFB-1/gap-vs-rho", "JFB-1", "Gradient gaps of every mode against ρ, with their bounds (figure)",
           "experiment", check_gap_vs_rho),
     Claim("JFB-5/bilevel-curves", "JFB-5", "Bilevel learning curves of DEQ, JFB, unrolled and restarted (figure)",
-          "experiment", check_bilevel_curves),
+          "experiment", check_bilevel_curves, device="cpu"),
 )

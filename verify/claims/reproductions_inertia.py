@@ -3,18 +3,15 @@ GF vs GD vs DIN vs discrete-algorithm comparison on the same instance."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
 
 from ipverify.numerics.inertial import fitted_rate
 from ipverify.numerics.instances import InstanceSpec, build_instance
+from ipverify.numerics.setup_inertia import din_parameters, din_run, instance_values, repeat_values
 from ipverify.verify import _style, figures
-from ipverify.verify.claims._base import Claim, Context, replay_command
-from ipverify.verify.claims._dip import evaluate
-from ipverify.verify.claims.inertia import din_parameters, din_run, inertia_bundles, instance_values, repeat_values
-from ipverify.verify.result import CheckResult, versions
+from ipverify.verify.claims.inertia import inertia_bundles
+from ipverify.verify.claims.kit import Claim, Context, Outcome, evaluate
 
 
 def _grid(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
@@ -26,11 +23,10 @@ def _grid(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     return full, full
 
 
-def check_rate_grid(ctx: Context, *, bundle=None, scales=None) -> CheckResult:
+def check_rate_grid(ctx: Context, *, bundle=None, scales=None) -> Outcome:
     """DIN on one network drawn like the shared instance, for (α, β) = (a·α*, b·β*) over a grid; fitted rate of f vs
     the encoded κ(α, β) = min{α, 2μβ/(1 + αβ + 2μβ²)} (IN-5), and looseness = measured / guaranteed. `bundle` and
     `scales` replace the shared instance and the profile's grid (the tests pass small ones)."""
-    started = time.perf_counter()
     bundle = bundle or inertia_bundles(ctx)[0]
     one = build_instance(InstanceSpec(**{**bundle.spec.to_dict(), "b": 1}), ctx.device, ctx.dtype)
     values = instance_values(one)
@@ -64,21 +60,17 @@ def check_rate_grid(ctx: Context, *, bundle=None, scales=None) -> CheckResult:
             "measured_best": {"alpha_over_opt": float(a_scales[best_a]), "beta_over_opt": float(b_scales[best_b])}}
     paths = figures.save(fig, data, ctx.out, "inertia_rate_grid")
     finite = ratio[np.isfinite(ratio)]
-    return CheckResult(claim="IN-5/rate-grid", result_id="IN-5", verdict="recorded",
-                       looseness=float(np.median(finite)) if finite.size else None, instances=len(pairs),
-                       seed=ctx.seed, wall_time=time.perf_counter() - started,
-                       details={**data, **paths, "caption": "Fitted exponential rate of the loss along DIN over "
-                                "a grid (α, β) = (a·α*, b·β*) around IN-5's optimum (α*, β*) (left) and the rate κ(α, "
-                                "β) IN-5 guarantees (right), on one colour scale, each cell labelled. The measured "
-                                f"rate is largest at {optimum}; the guarantee is largest at (α*, β*) by construction. "
-                                "Looseness = median measured/guaranteed."},
-                       replay=replay_command("IN-5/rate-grid", ctx), versions=versions())
+    return Outcome("recorded", looseness=float(np.median(finite)) if finite.size else None, instances=len(pairs),
+                   details={**data, **paths, "caption": "Fitted exponential rate of the loss along DIN over a grid (α, "
+                            "β) = (a·α*, b·β*) around IN-5's optimum (α*, β*) (left) and the rate κ(α, β) IN-5 "
+                            "guarantees (right), on one colour scale, each cell labelled. The measured rate is "
+                            f"largest at {optimum}; the guarantee is largest at (α*, β*) by construction. "
+                            "Looseness = median measured/guaranteed."})
 
 
-def check_comparison_curves(ctx: Context, *, bundle=None) -> CheckResult:
+def check_comparison_curves(ctx: Context, *, bundle=None) -> Outcome:
     """GF vs GD vs DIN vs IGAHD-SC on the same instance: loss against gradient evaluations, and GF vs DIN against
     continuous time. `bundle` replaces the shared instance (the tests pass a small one)."""
-    started = time.perf_counter()
     bundle = bundle or inertia_bundles(ctx)[0]
     fig, (ax, ax_t) = figures.subplots(1, 2, figsize=(12, 4.6), gridspec_kw={"width_ratios": [1.5, 1]})
     flow, din = bundle.flow, bundle.din.trajectory
@@ -109,16 +101,14 @@ def check_comparison_curves(ctx: Context, *, bundle=None) -> CheckResult:
     data["continuous_time"] = {"flow_t": flow_t.tolist(), "din_t": din.times.tolist()}
     fig.suptitle("Loss of GF, GD, DIN and inertial algorithms on one network")
     paths = figures.save(fig, data, ctx.out, "inertia_comparison")
-    return CheckResult(claim="IN-5/comparison-curves", result_id="IN-5", verdict="recorded", instances=1,
-                       seed=ctx.seed, wall_time=time.perf_counter() - started,
-                       details={**paths, "caption": "Loss on the first network of the shared inertia "
-                                "instance. Left, against gradient evaluations: DIN is integrated by RK4, four "
-                                "evaluations a step, which is why it is slow per evaluation; IGAHD-SC is run at 0.99 "
-                                "of the largest step its convergence condition allows (μ = μ_PL, L certified) and at "
-                                "s = 1/L̂. Right, against continuous time t (t = γτ for the flow): the speed-up IN-5 "
-                                "proves for DIN is in continuous time, not per gradient evaluation. (The comparison "
-                                "table is under IN-5's comparison claim.)"},
-                       replay=replay_command("IN-5/comparison-curves", ctx), versions=versions())
+    return Outcome("recorded", instances=1,
+                   details={**paths, "caption": "Loss on the first network of the shared inertia instance. Left, "
+                            "against gradient evaluations: DIN is integrated by RK4, four evaluations a step, which is "
+                            "why it is slow per evaluation; IGAHD-SC is run at 0.99 of the largest step its "
+                            "convergence condition allows (μ = μ_PL, L certified) and at s = 1/L̂. Right, against "
+                            "continuous time t (t = γτ for the flow): the speed-up IN-5 proves for DIN is in "
+                            "continuous time, not per gradient evaluation. (The comparison table is under IN-5's "
+                            "comparison claim.)"})
 
 
 CLAIMS = (

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-import time
 
 import torch
 from hypothesis import HealthCheck, given, settings, target
@@ -23,9 +22,8 @@ from hypothesis import strategies as st
 
 from ipverify.numerics.experiments import descent_run
 from ipverify.numerics.instances import InstanceSpec
-from ipverify.verify.claims._base import Claim, Context, Judgement, replay_command
 from ipverify.verify.claims._dip import judge_descent, judge_early_stopping, judge_flow, judge_recovery
-from ipverify.verify.result import CheckResult, versions
+from ipverify.verify.claims.kit import Claim, Context, Judgement, Outcome
 
 ACTIVATIONS = ("tanh", "sigmoid", "softplus", "elu")
 
@@ -79,9 +77,8 @@ def _examples(ctx: Context) -> int:
     return 8 if ctx.profile == "quick" else 200
 
 
-def search(claim_id: str, ctx: Context) -> CheckResult:
+def search(claim_id: str, ctx: Context) -> Outcome:
     result_id, judge, specs, gammas, steps = SEARCHES[claim_id]
-    started = time.perf_counter()
     state = {"count": 0, "worst": 0.0, "failing": None}
 
     @hypothesis_seed(ctx.seed)
@@ -107,11 +104,9 @@ def search(claim_id: str, ctx: Context) -> CheckResult:
         details = {"counterexample": {"spec": spec.to_dict(), "gamma_factor": gamma_factor},
                    "replay_counterexample": f"python -m ipverify.claims.search {claim_id} "
                                            f"'{json.dumps(spec.to_dict())}' {gamma_factor!r}"}
-    return CheckResult(claim=claim_id, result_id=result_id, verdict=verdict, ratio=state["worst"] or None,
-                       instances=state["count"], seed=ctx.seed, device=str(ctx.device),
-                       dtype=str(ctx.dtype).replace("torch.", ""), wall_time=time.perf_counter() - started,
-                       details={"examples_tried": state["count"], "steps": steps, **details},
-                       replay=details.get("replay_counterexample", replay_command(claim_id, ctx)), versions=versions())
+    return Outcome(verdict, ratio=state["worst"] or None, instances=state["count"],
+                   details={"examples_tried": state["count"], "steps": steps, **details},
+                   result_id=result_id, replay=details.get("replay_counterexample"))
 
 
 def replay(claim_id: str, spec_json: str, gamma_factor: float) -> bool:

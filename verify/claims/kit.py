@@ -1,8 +1,14 @@
-"""A claim pairs a catalogue result with an experiment and returns one `CheckResult`.
+"""The claim kit: everything a claim module needs to pair a catalogue result with an experiment.
+
+A `Claim` names a result and an experiment, `check(ctx) -> Outcome`; the runner completes the outcome into the
+record (`verify.runner.record`: seed, device, dtype, wall time, replay command, versions), so a claim states only
+what it found. The experiment's measurements go into `Comparison`s (one measured quantity against its bound, per
+network and record) gathered in a `Judgement`, which `aggregate` turns into an outcome; `evaluate` runs a result's
+checker per network, `concatenate` stacks the runs of one claim, `negative_control` decides a control.
 
 Verdicts are decided per network and then aggregated (see `aggregate`):
 - a network that produced NaN/inf is "diverged", certified or not: divergence is never a pass (a negative control
-  that must diverge reports "reacted" through its own path, `gradient_descent.negative_control_result`);
+  that must diverge reports "reacted" through its own path, `negative_control`);
 - a network whose hypotheses are certified must stay inside every bound ("holds"), else "violated";
 - a certified network with a NaN/inf bound on a judged record gives "error": an undefined bound is never satisfied.
   Records are left out of judgement only explicitly: `Comparison(valid=mask, masked_reason="…")`;
@@ -18,17 +24,19 @@ has fallen by a factor e (t < 1/c), where every rate bound is nearly an equality
 
 from __future__ import annotations
 
+import functools
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
+from ipverify.numerics.checkers import per_network as evaluate
 from ipverify.numerics.inertial import fitted_rate
 from ipverify.numerics.tolerance import below, worst_ratio
-from ipverify.verify.result import CheckResult, Verdict, versions
+from ipverify.verify.result import CheckResult, Outcome, Verdict
 
 
 @dataclass(frozen=True)
@@ -41,14 +49,29 @@ class Context:
     dtype: torch.dtype = torch.float64
     out: Path | None = None
 
+    @property
+    def quick(self) -> bool:
+        return self.profile == "quick"
+
 
 @dataclass(frozen=True)
 class Claim:
+    """A catalogue result paired with an experiment. `kind`: "property", "negative control", "symbolic",
+    "measurement", "experiment" or "search"; `device`: where the experiment runs when that is not the context's
+    device (a cross-check against a CPU-only library runs on "cpu"); a symbolic claim runs on "cpu" in SymPy."""
+
     id: str
     result_id: str
     title: str
-    kind: str  # "property", "negative control", "symbolic", "measurement"
-    run: Callable[[Context], CheckResult]
+    kind: str
+    check: Callable[[Context], Outcome | CheckResult]
+    device: str | None = None
+
+    def run(self, ctx: Context) -> CheckResult:
+        """The claim's record, as the runner writes it (`verify.runner.execute`); an exception propagates."""
+        from ipverify.verify.runner import execute
+
+        return execute(self, ctx)
 
 
 @dataclass
@@ -174,15 +197,20 @@ class Comparison:
 
     @classmethod
     def concatenate(cls, parts: list[Comparison]) -> Comparison:
-        """The networks of several comparisons of one quantity stacked (same number of records)."""
+        """The networks of several comparisons of one quantity stacked; records are NaN-padded to the longest part,
+        and padded records are not judged."""
         first = parts[0]
         sides = [p._sides() for p in parts]
-        time = None if first.rate_time is None else torch.cat([p._time() for p in parts])
+        width = max(o.shape[1] for o, _, _ in sides)
+        time = None if first.rate_time is None else torch.cat([_pad(p._time(), width, math.nan) for p in parts])
         floor = torch.cat([_as_2d(p.rate_floor).expand(o.shape[0], 1)
                            for p, (o, _, _) in zip(parts, sides, strict=True)])
-        return cls(first.name, torch.cat([o for o, _, _ in sides]), torch.cat([b for _, b, _ in sides]),
-                   scale=torch.cat([sc[:, 0] for _, _, sc in sides]), lower=first.lower,
-                   valid=None if all(p.valid is None for p in parts) else torch.cat([p._valid() for p in parts]),
+        same = all(o.shape[1] == width for o, _, _ in sides)
+        valid = None if same and all(p.valid is None for p in parts) else \
+            torch.cat([_pad(p._valid(), width, False) for p in parts])
+        return cls(first.name, torch.cat([_pad(o, width, math.nan) for o, _, _ in sides]),
+                   torch.cat([_pad(b, width, math.nan) for _, b, _ in sides]),
+                   scale=torch.cat([sc[:, 0] for _, _, sc in sides]), lower=first.lower, valid=valid,
                    masked_reason=first.masked_reason, rate_time=time, rate_floor=floor)
 
 
@@ -205,6 +233,13 @@ def _as_2d(x) -> torch.Tensor:
     return x.reshape(1, 1) if x.dim() == 0 else x[:, None] if x.dim() == 1 else x
 
 
+def _pad(x: torch.Tensor, width: int, value) -> torch.Tensor:
+    """(b, T) → (b, width), the new records filled with `value`."""
+    if x.shape[1] == width:
+        return x
+    return torch.cat([x, torch.full((x.shape[0], width - x.shape[1]), value, dtype=x.dtype, device=x.device)], dim=1)
+
+
 @dataclass
 class Judgement:
     """Everything `aggregate` needs from an experiment."""
@@ -220,8 +255,8 @@ class Judgement:
     details: dict = field(default_factory=dict)
 
 
-def aggregate(j: Judgement, ctx: Context, started: float, replay: str, seed: int) -> CheckResult:
-    """Per-network verdicts → one CheckResult, with the worst observed/bound ratio among certified networks
+def aggregate(j: Judgement, ctx: Context) -> Outcome:
+    """Per-network verdicts → one Outcome, with the worst observed/bound ratio among certified networks
     (see the module docstring for the order of the verdicts)."""
     hyp, diverged = j.hypotheses_hold.bool(), j.diverged.bool()
     none = torch.zeros_like(hyp)
@@ -258,12 +293,9 @@ def aggregate(j: Judgement, ctx: Context, started: float, replay: str, seed: int
     if worst:
         details["worst_check"] = worst
     w = worst_of[worst] if worst else {}
-    return CheckResult(claim=j.claim, result_id=j.result_id, verdict=verdict, ratio=per_check.get(worst),
-                       observed=w.get("observed"), bound=w.get("bound"), binding=j.binding, margin=j.margin,
-                       looseness=min(loose.values()) if loose else None, hypotheses=j.hypotheses,
-                       instances=int(hyp.numel()), seed=seed, device=str(ctx.device),
-                       dtype=str(ctx.dtype).replace("torch.", ""), wall_time=time.perf_counter() - started,
-                       details=details, replay=replay, versions=versions())
+    return Outcome(verdict=verdict, ratio=per_check.get(worst), observed=w.get("observed"), bound=w.get("bound"),
+                   binding=j.binding, margin=j.margin, looseness=min(loose.values()) if loose else None,
+                   hypotheses=j.hypotheses, instances=int(hyp.numel()), details=details, result_id=j.result_id)
 
 
 def _finite(x) -> float | None:
@@ -285,5 +317,69 @@ def _readable(worst: dict) -> dict:
     return out
 
 
-def replay_command(claim_id: str, ctx: Context) -> str:
-    return f"ipverify verify --only {claim_id} --profile {ctx.profile} --seed {ctx.seed} --device {ctx.device}"
+def negative_control(j: Judgement) -> Outcome:
+    """A negative control: "reacted" when every network reacted (its flag in `hypotheses_hold`), else "did not
+    react"."""
+    reacted = bool(j.hypotheses_hold.all())
+    return Outcome(verdict=Verdict.REACTED if reacted else Verdict.DID_NOT_REACT, binding=j.binding,
+                   hypotheses=j.hypotheses, instances=int(j.hypotheses_hold.numel()), details=j.details,
+                   result_id=j.result_id)
+
+
+def concatenate(judgements: list[Judgement]) -> Judgement:
+    """One judgement from the runs of one claim: networks stacked (`Comparison.concatenate`: records NaN-padded to
+    the longest run), the binding hypothesis, margin and hypotheses of the run of least margin, the runs' details
+    under "runs". A single judgement is returned as it is."""
+    if len(judgements) == 1:
+        return judgements[0]
+    first = judgements[0]
+    comparisons = [Comparison.concatenate([j.comparisons[i] for j in judgements])
+                   for i in range(len(first.comparisons))]
+    worst = min(judgements, key=lambda j: j.margin if j.margin is not None else math.inf)
+    return Judgement(first.claim, first.result_id, torch.cat([j.hypotheses_hold for j in judgements]), comparisons,
+                     torch.cat([j.diverged for j in judgements]), binding=worst.binding, margin=worst.margin,
+                     hypotheses=worst.hypotheses, details={"runs": [j.details for j in judgements]})
+
+
+def hypothesis_records(ev) -> list:
+    """JSON-able hypothesis verdicts of an evaluation (at the worst network)."""
+    out = []
+    for v in ev.hypotheses:
+        margin, lhs, rhs = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (v.margin, v.lhs, v.rhs)))
+        worst = np.unravel_index(int(np.argmin(margin)), margin.shape) if margin.ndim else ()
+        out.append({"name": v.name, "relation": v.relation, "meaning": v.meaning, "lhs": float(lhs[worst]),
+                    "rhs": float(rhs[worst]), "holds_everywhere": bool(np.all(v.holds)),
+                    "worst_margin": float(margin[worst]),
+                    "worst_relative_margin": float(np.min(np.asarray(v.relative_margin, dtype=float)))})
+    return out
+
+
+def binding(ev) -> tuple[str | None, float | None]:
+    """(name, least margin) of an evaluation's binding hypothesis; (None, None) when there is none."""
+    hyp = ev.binding
+    if hyp is None:
+        return None, None
+    return hyp.name, float(np.min(np.asarray(hyp.margin, dtype=float)))
+
+
+def single_threaded(check):
+    """A check run with one intra-op thread, restored afterwards: at n ≤ 64 extra threads only add overhead, and on
+    a shared machine they make time-per-step measurements unstable (10× slower under load)."""
+
+    @functools.wraps(check)
+    def run(ctx: Context):
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return check(ctx)
+        finally:
+            torch.set_num_threads(threads)
+
+    return run
+
+
+CLAIMS: tuple[Claim, ...] = ()
+"""The kit states no claim of its own (the registry reads `CLAIMS` from every public module of the package)."""
+
+__all__ = ["Claim", "Comparison", "Context", "Judgement", "Outcome", "aggregate", "binding", "concatenate",
+           "evaluate", "hypothesis_records", "negative_control", "single_threaded"]
