@@ -15,7 +15,7 @@ import functools
 
 import sympy as sp
 
-from ipverify.theory._core import Family, Hypothesis, Provenance, Quantity, Result, SelfCheck
+from ipverify.theory._core import Family, Hypothesis, Provenance, Quantity, Result, SelfCheck, Undefined
 from ipverify.theory._proofs import nonnegative, positive, solution_set
 from ipverify.theory.gradient_flow import (
     ASSUMED_LIP_J,
@@ -118,7 +118,14 @@ def _c_gamma_range(r) -> bool:
             and sp.imageset(sp.Lambda(x, nu1**4), interval) == sp.Interval.Lopen(1, 256))
 
 
+def _step_pole(*quantities: str) -> tuple[Undefined, ...]:
+    """γL ≥ 2: c_γ = 1/(1 − γL/2) (and ν₁, which divides by 1 − γL/2 too) has its pole at 2 and is negative beyond."""
+    return (Undefined(sp.GreaterThan(gamma * L, 2), "γL ≥ 2: 1 − γL/2 ≤ 0, so c_γ = 1/(1 − γL/2) is undefined (a "
+                      "pole at 2, negative beyond)", quantities),)
+
+
 GD_1 = Result(
+    undefined=_step_pole("nu_1", "c_gamma"),
     id="GD-1",
     title="The discretisation constants ν₁ and c_γ",
     citation="EUSIPCO 2024, constant of Thm 3.1 (#?); ABS 2013 ratio",
@@ -336,6 +343,7 @@ def _step_factor_tighter() -> bool:
 
 
 GD_4 = Result(
+    undefined=_step_pole("c_gamma"),
     id="GD-4",
     title="Convergence and recovery for GD, provable version",
     citation="EUSIPCO 2024, Thm 3.1 (#?), derived here with c_γ",
@@ -481,6 +489,7 @@ def _r_prime_gamma_is_gd4_path(r) -> bool:
 
 # evaluate=False where SymPy cannot decide a relation: the same relation, built without the attempt (faster import)
 GD_6 = Result(
+    undefined=_step_pole("c_gamma"),
     id="GD-6",
     title="Two-layer facts for GD: Lipschitz Jacobian with a φ″ bound, and the width",
     citation="EUSIPCO 2024 (derived here)",
