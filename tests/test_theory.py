@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import ast
+import importlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -116,3 +120,23 @@ def test_the_packages_import_each_other_through_the_ipverify_namespace():
                            [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
                 bare = {m.split(".")[0] for m in modules} & {"theory", "numerics", "verify"}
                 assert not bare, f"{path.relative_to(ROOT)}:{node.lineno} imports {bare} outside ipverify"
+
+
+def test_the_source_index_of_result_ids_agrees_with_the_catalogue():
+    from ipverify.theory import registry
+
+    index = registry._source_index()
+    assert set(index) == set(theory.ids())
+    for result_id, module in index.items():
+        assert any(r.id == result_id for r in importlib.import_module(module).RESULTS), (result_id, module)
+
+
+def test_get_imports_only_the_module_of_the_result():
+    """`ipverify bound GD-1` needs GD's module (and what it imports), not the equilibrium or inertia families."""
+    code = ("import sys; from ipverify import theory; r = theory.get('GD-1'); "
+            "print(r.id, sorted(m for m in sys.modules if m.startswith('ipverify.theory.equilibrium') "
+            "or m.startswith('ipverify.theory.inertia')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items() if k != "IPVERIFY_FAMILIES"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["GD-1", "[]"]

@@ -17,6 +17,7 @@ import importlib
 import os
 import pkgutil
 import re
+import sys
 from types import ModuleType
 
 from ipverify.theory._core import Family, Result
@@ -132,10 +133,46 @@ def ids() -> tuple[str, ...]:
     return tuple(_catalogue())
 
 
+_RESULT_ID = re.compile(r"""\bid=["']([A-Za-z]+-[A-Za-z0-9]+)["']""")
+
+
+@functools.lru_cache(maxsize=1)
+def _source_index() -> dict[str, str]:
+    """Result id → the package's module that defines it, read from the sources without importing them (every
+    literal ``id="..."`` keyword). `get` uses it to import that one module (and what it imports) instead of the whole
+    catalogue, and falls back to the catalogue when the module does not hold the id; a test checks that the index
+    agrees with the catalogue."""
+    from ipverify import theory
+
+    index: dict[str, str] = {}
+    for info in pkgutil.iter_modules(theory.__path__):
+        if not info.name.startswith("_") and info.name not in _NOT_FAMILIES:
+            with open(os.path.join(theory.__path__[0], f"{info.name}.py"), encoding="utf-8") as source:
+                for match in _RESULT_ID.finditer(source.read()):
+                    index.setdefault(match.group(1).upper(), f"{__package__}.{info.name}")
+    return index
+
+
+def _get_from_its_module(key: str) -> Result | None:
+    """The result `key` from the one module that defines it, when no plug-in is named and the catalogue is not
+    loaded yet (otherwise None: the caller reads the whole catalogue)."""
+    if _load.cache_info().currsize or plugin_names() or key not in _source_index():
+        return None
+    module = importlib.import_module(_source_index()[key])
+    found = [r for r in getattr(module, "RESULTS", ()) if r.id == key]
+    loaded = [m for name, m in list(sys.modules.items()) if name.startswith(f"{__package__}.")]
+    declared = any(isinstance(getattr(m, "FAMILY", None), Family) and m.FAMILY.prefix == key.partition("-")[0]
+                   for m in loaded)
+    return found[0] if len(found) == 1 and declared else None
+
+
 def get(result_id: str) -> Result:
     """The result with this id (case-insensitive); KeyError names the known ids."""
-    catalogue = _catalogue()
     key = result_id.strip().upper()
+    quick = _get_from_its_module(key)
+    if quick is not None:
+        return quick
+    catalogue = _catalogue()
     if key not in catalogue:
         raise KeyError(f"unknown result id {result_id!r}; known ids: {', '.join(catalogue)}")
     return catalogue[key]

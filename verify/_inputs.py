@@ -72,14 +72,16 @@ def catalogue_rows() -> list:
 
 def resolve_result(result_id: str) -> Result:
     """The catalogue result with this id (case-insensitive), or a CliError listing the known ids."""
-    known = ", ".join(result.id for result in catalogue_rows())
-    if not isinstance(result_id, str):
-        raise CliError(f"unknown result id {result_id!r}; known ids: {known}")
-    try:
-        return get(result_id)
-    except (KeyError, AttributeError, TypeError):
-        key = result_id.strip().upper()
-        raise CliError(f"unknown result id {result_id!r}; known ids: {known}{_suggestion(key, ids())}") from None
+    if isinstance(result_id, str):
+        try:
+            return get(result_id)
+        except (KeyError, AttributeError, TypeError):
+            pass
+        except FamilyError as exc:
+            raise CliError(str(exc)) from None
+    known = ", ".join(result.id for result in catalogue_rows())  # the whole catalogue, only to say what exists
+    hint = _suggestion(result_id.strip().upper(), ids()) if isinstance(result_id, str) else ""
+    raise CliError(f"unknown result id {result_id!r}; known ids: {known}{hint}")
 
 
 def allowed_names(result: Result) -> list[str]:
