@@ -131,6 +131,9 @@ def bench_checker(result_id: str, repeats: int, points: int, sympy_points: int =
     def on_grid():
         ref["grid"] = ev.evaluate(grid)
 
+    def fast():
+        ref["fast"] = [ev.scalar(point) for point in sample]
+
     scalar()
     t_base, t_scalar = pairs(baseline, scalar, repeats, torch.device("cpu"))
     ours = np.array(ref["ours"], dtype=float)
@@ -151,7 +154,46 @@ def bench_checker(result_id: str, repeats: int, points: int, sympy_points: int =
                     evaluations_per_s=conditions * points / statistics.median(t_grid),
                     note="baseline per point measured on the SymPy sample (a 10⁶-point SymPy run would take "
                          f"~{statistics.median(base_per_point) * points / 3600:.2g} h)", **common)
-    return [scalar_row, grid_row]
+    fast()
+    t_base_again, t_fast = pairs(baseline, fast, repeats, torch.device("cpu"))
+    names = [q.name for q in (*result.definitions, *result.conclusions)]
+    fast_agree = all(np.allclose([point.get(n, np.nan) for n in names], _named_values(evaluation_of, names),
+                                 rtol=1e-12, atol=0, equal_nan=True)
+                     for point, evaluation_of in zip(ref["fast"], (ev.evaluate(p) for p in sample), strict=True))
+    fast_row = row("checker", f"{result_id} scalar (Checker.scalar)", [t / sympy_points for t in t_base_again],
+                   [t / sympy_points for t in t_fast], agree=fast_agree,
+                   evaluations_per_s=conditions * sympy_points / statistics.median(t_fast), **common)
+    rows = [scalar_row, grid_row, fast_row]
+    plain = PLAIN_PYTHON.get(result_id)
+    if plain is not None:  # the same formulas written by hand in Python: the floor of a per-point call
+        def by_hand():
+            ref["plain"] = [plain(**point) for point in sample]
+
+        by_hand()
+        t_plain, t_fast_again = pairs(by_hand, fast, repeats, torch.device("cpu"))
+        plain_agree = all(np.allclose([mine[n] for n in hand], list(hand.values()), rtol=1e-12, atol=0)
+                          for mine, hand in zip(ref["fast"], ref["plain"], strict=True))
+        rows.append(row("checker", f"{result_id} scalar vs plain Python", [t / sympy_points for t in t_plain],
+                        [t / sympy_points for t in t_fast_again], agree=plain_agree,
+                        note="baseline: the result's formulas typed in Python (a ratio < 1: Checker.scalar is "
+                             "that many times slower than the hand-written function)", **common))
+    return rows
+
+
+def _named_values(evaluation, names: list[str]) -> list[float]:
+    values = {**evaluation.derived, **evaluation.conclusions}
+    return [float(values[n]) if n in values else math.nan for n in names]
+
+
+def _gd1_by_hand(gamma: float, L: float) -> dict[str, float]:
+    """GD-1's definitions and conclusions typed in Python (the reference a user would write)."""
+    c = 1 / (1 - gamma * L / 2)
+    nu = (1 + gamma * L) * c
+    return {"nu_1": nu, "c_gamma": c, "nu_1_value": nu, "c_gamma_value": c, "gamma_max_nu1": 1 / L,
+            "gamma_max_c": 2 / L}
+
+
+PLAIN_PYTHON = {"GD-1": _gd1_by_hand}
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -291,6 +291,7 @@ class Checker:
         self._ranges = {q.name: conclusion_range(result, q.name) for q in result.conclusions}
         self._relations = {h.name: sp.sstr(h.relation) for h in result.hypotheses}
         self._plans: dict[frozenset, _FusedPlan] = {}
+        self._scalar_plans: dict[frozenset, _FusedPlan] = {}
         names = {d.name for d in result.definitions}
         for expr in self._expressions():
             names |= {s.name for s in expr.free_symbols}
@@ -397,6 +398,35 @@ class Checker:
         conclusions = {name: next(outputs) for name in plan.conclusions}
         return self._evaluation(values, derived, verdicts, conclusions, dict(plan.missing))
 
+    def scalar(self, values: dict[str, float]) -> dict[str, float | bool]:
+        """One point given as plain numbers, fast: {definition or conclusion name: float, hypothesis name: bool}
+        (strict or not as the relation says; False where the margin is NaN). Quantities whose inputs are missing
+        are absent. The fused function is compiled for Python's `math` (no NumPy per call); where it raises (a
+        division by zero, a square root of a negative number) or gives a complex number, the point is evaluated by
+        `evaluate`, whose NumPy gives inf or NaN instead. For grids of points, verdict objects and missing inputs,
+        use `evaluate`."""
+        plan = self._scalar_plans.get(tuple(values))
+        if plan is None:
+            plan = self._scalar_plans[tuple(values)] = _ScalarPlan(_fuse(self.result, frozenset(values) & self._names,
+                                                                         "math"))
+        try:
+            out = plan.fn(*[float(values[n]) for n in plan.args])
+            if any(type(v) is complex for v in out):  # x**(3/2) of a negative x, in plain Python
+                raise ValueError("complex value")
+        except (ArithmeticError, ValueError, TypeError):
+            return self._scalar_from(self.evaluate({n: values[n] for n in plan.args}))
+        point = {name: out[i] for name, i in plan.quantities}
+        for name, i, strict in plan.margins:
+            point[name] = out[i] > 0 if strict else out[i] >= 0
+        return point
+
+    @staticmethod
+    def _scalar_from(ev: Evaluation) -> dict[str, float | bool]:
+        point = {name: float(v) for name, v in ev.derived.items()}
+        point.update({v.name: bool(np.all(v.holds)) for v in ev.hypotheses})
+        point.update({name: float(v) for name, v in ev.conclusions.items()})
+        return point
+
     def _evaluation(self, values, derived, verdicts, conclusions, missing) -> Evaluation:
         return Evaluation(self.result.id, dict(values), derived, verdicts, conclusions, missing,
                           tuple(h.name for h in self.result.hypotheses), self._ranges)
@@ -420,11 +450,23 @@ class _FusedPlan:
         return [np.asarray(v, dtype=float) for v in out]
 
 
+class _ScalarPlan:
+    """A `_FusedPlan` compiled for `math`, with where each name's value sits among its outputs."""
+
+    def __init__(self, plan: _FusedPlan) -> None:
+        self.fn, self.args = plan.fn, plan.args
+        at = len(plan.derived)
+        self.margins = tuple((h.name, at + 3 * j + 2, h.strict) for j, h in enumerate(plan.hypotheses))
+        at += 3 * len(plan.hypotheses)
+        self.quantities = (tuple((name, i) for i, name in enumerate(plan.derived))
+                           + tuple((name, at + i) for i, name in enumerate(plan.conclusions)))
+
+
 def _names(expr) -> set[str]:
     return {s.name for s in expr.free_symbols}
 
 
-def _fuse(result: Result, given: frozenset) -> _FusedPlan:
+def _fuse(result: Result, given: frozenset, modules: str = "numpy") -> _FusedPlan:
     """The fixed point of `Checker.fill` run on names (which definitions fill in, in which order), compiled with
     every evaluable hypothesis and conclusion into one `lambdify` (shared subexpressions computed once)."""
     known, stages = set(given), []
@@ -463,7 +505,8 @@ def _fuse(result: Result, given: frozenset) -> _FusedPlan:
         return stage_values + replacements, reduced
 
     # the numpy module itself, not "numpy": the same NumPy printer, without a `from numpy import *` (~0.2 s cold)
-    fn = sp.lambdify([by_name[n] for n in args], outputs, modules=[np], cse=staged_cse, docstring_limit=0)
+    fn = sp.lambdify([by_name[n] for n in args], outputs, modules=[np] if modules == "numpy" else [modules],
+                     cse=staged_cse, docstring_limit=0)
     return _FusedPlan(args, fn, tuple(d.name for d in stages), tuple(hypotheses), tuple(q.name for q in conclusions),
                       tuple(missing))
 

@@ -180,3 +180,23 @@ def test_one_call_per_point_and_nothing_compiled_per_expression(monkeypatch):
 def test_backend_is_checked():
     with pytest.raises(ValueError, match="unknown backend"):
         Checker(theory.get("GD-1"), "jax")
+
+
+@pytest.mark.parametrize("result", theory.results(), ids=lambda r: r.id)
+def test_the_scalar_path_says_what_evaluate_says(result):
+    """`Checker.scalar` (math-compiled, one point of floats) against `evaluate` (NumPy) at random points, some with
+    names dropped: the same quantities, equal up to rounding (inf and NaN where NumPy gives them), and the same
+    hypothesis verdicts wherever the margin is not within rounding of zero."""
+    rng = np.random.default_rng(zlib.crc32(f"scalar {result.id}".encode()))
+    check = Checker(result)
+    for values in _points(result, rng, 6):
+        values = {name: float(np.asarray(v).reshape(-1)[0]) for name, v in values.items()}
+        fast, ev = check.scalar(values), check.evaluate(values)
+        quantities = {**ev.derived, **ev.conclusions}
+        assert set(quantities) <= set(fast)
+        for name, value in quantities.items():
+            np.testing.assert_allclose(fast[name], float(value), rtol=1e-12, atol=_SUBNORMAL, equal_nan=True,
+                                       err_msg=f"{result.id} {name} at {values}")
+        for v in ev.hypotheses:
+            if abs(float(v.relative_margin)) > 1e-9:
+                assert fast[v.name] == bool(v.holds), f"{result.id} {v.name} at {values}"
