@@ -53,3 +53,9 @@ def no_injectivity_spec(seed: int) -> InstanceSpec:
 def narrow_spec(seed: int) -> InstanceSpec:
     """A width k = 2 far below GF-13's requirement."""
     return InstanceSpec(n=8, m=6, d=4, k=2, planted_radius=1.0, seed=seed + 40)
+
+
+def ode_spec(seed: int) -> InstanceSpec:
+    """A tiny planted instance for the cross-checks against solve_ivp (p = 448 parameters per network) whose R′ < R
+    and R′_DIN < R are certified (for the seeds 0–7 at least)."""
+    return InstanceSpec(n=4, m=4, d=3, k=64, b=2, kappa=1.5, planted_radius=0.02, seed=seed)

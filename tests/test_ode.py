@@ -9,6 +9,7 @@ import torch
 from ipverify.numerics.inertial import din
 from ipverify.numerics.instances import build_instance
 from ipverify.numerics.ode import din_records, flow_records
+from ipverify.numerics.setup_dip import ode_spec
 from ipverify.numerics.trainers import gradient_flow
 from ipverify.verify.claims import Context
 from ipverify.verify.claims.crosscheck import (
@@ -18,7 +19,6 @@ from ipverify.verify.claims.crosscheck import (
     check_flow_ode,
     din_ode_rows,
     flow_ode_rows,
-    ode_spec,
     rows_result,
 )
 
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 @pytest.fixture(scope="module")
 def flow_case():
-    inst = build_instance(ode_spec(Context(seed=3), 700))
+    inst = build_instance(ode_spec(3 + 700))
     net = inst.net
     rate = float((inst.sigma_A**2 * inst.sigma_0**2 / 4).min())
     gd = gradient_flow(inst.matrix, inst.y, net.params0, net.u, net.act, 3.0 / rate, n_records=30)
@@ -80,7 +80,7 @@ def test_agreement_row_catches_a_disagreement():
 def din_case():
     from ipverify.verify.claims.inertia import din_parameters, instance_values
 
-    inst = build_instance(ode_spec(Context(seed=4), 710))
+    inst = build_instance(ode_spec(4 + 710))
     values = {**instance_values(inst), "y_perp": torch.zeros(inst.spec.b)}
     alpha, beta = din_parameters(values)["optimal"]
     net = inst.net

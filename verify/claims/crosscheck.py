@@ -31,8 +31,9 @@ import torch
 
 from ipverify.numerics import pep
 from ipverify.numerics.checkers import checker
-from ipverify.numerics.instances import DIPInstance, InstanceSpec, build_instance
+from ipverify.numerics.instances import DIPInstance, build_instance
 from ipverify.numerics.ode import din_records, flow_records
+from ipverify.numerics.setup_dip import ode_spec
 from ipverify.numerics.setup_inertia import INTEGRATOR_TOLERANCE, din_parameters, instance_values
 from ipverify.numerics.tolerance import below, resolved
 from ipverify.verify.claims.kit import Claim, Context, Outcome, evaluate
@@ -329,12 +330,6 @@ def check_torchdeq(ctx: Context) -> Outcome:
 # ------------------------------------------------------------------------------------------------ the true ODEs
 
 
-def ode_spec(ctx: Context, offset: int) -> InstanceSpec:
-    """A tiny planted instance (p = 448 parameters per network) whose R′ < R and R′_DIN < R are certified (for the
-    seeds 0–7 at least)."""
-    return InstanceSpec(n=4, m=4, d=3, k=64, b=2, kappa=1.5, planted_radius=0.02, seed=ctx.seed + offset)
-
-
 def measured_values(inst: DIPInstance) -> dict:
     """The instance's checker values and the measured ‖P_{Im(A)⊥} y‖ (zero up to rounding for planted data)."""
     y_perp = (inst.y - inst.A.project_onto_range(inst.y)).norm(dim=-1)
@@ -367,7 +362,7 @@ def check_flow_ode(ctx: Context) -> Outcome:
     θ_∞ only that same bound controls."""
     from ipverify.numerics.trainers import gradient_flow
 
-    inst = build_instance(ode_spec(ctx, 700))
+    inst = build_instance(ode_spec(ctx.seed + 700))
     net = inst.net
     rate = float((inst.sigma_A**2 * inst.sigma_0**2 / 4).min())  # only sets the horizon: 3 e-foldings of the residual
     gd = gradient_flow(inst.matrix, inst.y, net.params0, net.u, net.act, 3.0 / rate, n_records=40)
@@ -402,7 +397,7 @@ def check_din_ode(ctx: Context) -> Outcome:
     """IN-5's energy, loss and residual bounds on DIN solved by solve_ivp at the optimal (α, β), with RK4 beside."""
     from ipverify.numerics.inertial import din
 
-    inst = build_instance(ode_spec(ctx, 710))
+    inst = build_instance(ode_spec(ctx.seed + 710))
     net = inst.net
     values = {**instance_values(inst), "y_perp": measured_values(inst)["y_perp"]}
     alpha, beta = din_parameters(values)["optimal"]
