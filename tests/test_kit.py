@@ -7,6 +7,7 @@ import ast
 import math
 from pathlib import Path
 
+import pytest
 import torch
 
 from ipverify.verify import runner
@@ -143,3 +144,13 @@ def test_a_negative_control_reacts_only_when_every_network_reacts():
     missed = Judgement("T-1/control", "T-2", torch.tensor([True, False]), [], torch.zeros(2, dtype=torch.bool))
     assert negative_control(reacted).verdict == "reacted" and negative_control(reacted).result_id == "T-2"
     assert negative_control(missed).verdict == "did not react" and negative_control(missed).failed
+
+
+def test_claim_kinds_are_an_enum_and_an_unknown_kind_is_refused():
+    from ipverify.verify.claims import all_claims
+    from ipverify.verify.claims.kit import Claim, ClaimKind
+
+    assert all(isinstance(c.kind, ClaimKind) for c in all_claims())
+    assert Claim("X/y", "GD-1", "t", "property", lambda ctx: None).kind is ClaimKind.PROPERTY
+    with pytest.raises(ValueError, match="unknown kind 'propety'"):
+        Claim("X/y", "GD-1", "t", "propety", lambda ctx: None)

@@ -30,6 +30,28 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 
+class ClaimKind(str, enum.Enum):
+    """What a claim does; a str, so `kind == "property"` and JSON work on the plain value.
+
+    property: measurements of certified instances against the result's bounds (it holds or is violated);
+    negative control: a violated hypothesis, and the checker must react; symbolic: the record's self-checks in SymPy;
+    measurement: a constant measured against its certified bound; experiment: a figure or table of the papers,
+    recorded; search: the smallest instance that breaks a bound, searched for."""
+
+    PROPERTY = "property"
+    NEGATIVE_CONTROL = "negative control"
+    SYMBOLIC = "symbolic"
+    MEASUREMENT = "measurement"
+    EXPERIMENT = "experiment"
+    SEARCH = "search"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
 class Verdict(str, enum.Enum):
     """What a check concluded; a str, so `verdict == "holds"` and JSON work on the plain value."""
 

@@ -36,7 +36,7 @@ import torch
 from ipverify.numerics.checkers import per_network as evaluate
 from ipverify.numerics.inertial import fitted_rate
 from ipverify.numerics.tolerance import below, worst_ratio
-from ipverify.verify.result import CheckResult, Outcome, Verdict
+from ipverify.verify.result import CheckResult, ClaimKind, Outcome, Verdict
 
 
 @dataclass(frozen=True)
@@ -56,16 +56,24 @@ class Context:
 
 @dataclass(frozen=True)
 class Claim:
-    """A catalogue result paired with an experiment. `kind`: "property", "negative control", "symbolic",
-    "measurement", "experiment" or "search"; `device`: where the experiment runs when that is not the context's
-    device (a cross-check against a CPU-only library runs on "cpu"); a symbolic claim runs on "cpu" in SymPy."""
+    """A catalogue result paired with an experiment. `kind`: a `ClaimKind` (or its value: "property", "negative
+    control", "symbolic", "measurement", "experiment", "search"); `device`: where the experiment runs when that is
+    not the context's device (a cross-check against a CPU-only library runs on "cpu"); a symbolic claim runs on
+    "cpu" in SymPy."""
 
     id: str
     result_id: str
     title: str
-    kind: str
+    kind: ClaimKind
     check: Callable[[Context], Outcome | CheckResult]
     device: str | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "kind", ClaimKind(self.kind))
+        except ValueError:
+            raise ValueError(f"claim {self.id}: unknown kind {self.kind!r}; one of "
+                             f"{', '.join(k.value for k in ClaimKind)}") from None
 
     def run(self, ctx: Context) -> CheckResult:
         """The claim's record, as the runner writes it (`verify.runner.execute`); an exception propagates."""
@@ -381,5 +389,5 @@ def single_threaded(check):
 CLAIMS: tuple[Claim, ...] = ()
 """The kit states no claim of its own (the registry reads `CLAIMS` from every public module of the package)."""
 
-__all__ = ["Claim", "Comparison", "Context", "Judgement", "Outcome", "aggregate", "binding", "concatenate",
+__all__ = ["Claim", "ClaimKind", "Comparison", "Context", "Judgement", "Outcome", "aggregate", "binding", "concatenate",
            "evaluate", "hypothesis_records", "negative_control", "single_threaded"]
