@@ -105,8 +105,12 @@ def test_a_too_large_step_is_a_failed_hypothesis_not_an_error():
     gamma_max = data["conclusions"]["gamma_max"]["value"]
     assert gamma_max * 10 == pytest.approx(2)
     assert any(note.startswith("hypothesis gamma*L<2 fails") for note in data["notes"])
+    # c_γ = 1/(1 − γL/2) has no value beyond its pole: undefined with the reason, never a negative number
+    assert data["inputs"]["c_gamma"]["source"] == "undefined" and data["inputs"]["c_gamma"]["value"] is None
+    assert "pole at 2" in data["inputs"]["c_gamma"]["reason"]
     ok = bound_json("GD-4", f"gamma={gamma_max * 0.99}", "L=10")
     assert {h["name"]: h for h in ok["hypotheses"]}["gamma*L<2"]["holds"] is True
+    assert ok["inputs"]["c_gamma"]["source"] == "derived" and ok["inputs"]["c_gamma"]["value"] > 0
 
 
 def test_an_overflowing_step_is_a_failed_hypothesis_in_strict_json():

@@ -172,7 +172,9 @@ class BoundReport:
         meanings = {d.name: d.meaning for d in self.result.definitions}
         derived = {name: Input(to_float(v), "derived", meanings.get(name, "definition"))
                    for name, v in self.evaluation.derived.items()}
-        merged = {**self.inputs, **derived}
+        undefined = {name: Input(math.nan, "undefined", reason)
+                     for name, reason in getattr(self.evaluation, "undefined", {}).items() if name in meanings}
+        merged = {**self.inputs, **undefined, **derived}
         return {s.name: merged[s.name] for s in self.result.symbols if s.name in merged}
 
     def binding(self):
@@ -237,7 +239,7 @@ def bound_payload(report: BoundReport) -> dict:
     """`ipverify bound --json`: one strict-JSON object (documented in the README).
 
     Keys: id, title, provenance; inputs {name: {value, source}} (source: given | noise model | activation | default
-    | derived);
+    | derived | undefined, the last with its "reason" where Result.undefined says a definition has no value);
     activation (null or {name, is_c2, filled, C_phi, C_phi_prime, B, C, sup_dphi, lip_dphi}); hypotheses
     [{name, meaning, relation, lhs, rhs, holds (null: unknown), margin, relative_margin}]; all_hypotheses_hold
     (Kleene: false when one evaluated hypothesis fails, null when none fails but some could not be decided);
@@ -254,7 +256,8 @@ def bound_payload(report: BoundReport) -> dict:
         "id": report.result.id,
         "title": report.result.title,
         "provenance": report.result.provenance.value,
-        "inputs": {name: with_numbers({"value": None, "source": item.source}, value=item.value)
+        "inputs": {name: ({"value": None, "source": item.source, "reason": item.detail} if item.source == "undefined"
+                          else with_numbers({"value": None, "source": item.source}, value=item.value))
                    for name, item in report.all_inputs().items()},
         "activation": _activation_payload(report.activation),
         "hypotheses": [_verdict_payload(v) for v in report.evaluation.hypotheses],
@@ -282,14 +285,18 @@ def _activation_payload(constants: dict | None) -> dict | None:
 
 
 def _source_text(item: Input) -> str:
-    if item.source == "derived":
-        return f"derived: {item.detail}"
+    if item.source in ("derived", "undefined"):
+        return f"{item.source}: {item.detail}"
     return item.detail or item.source
+
+
+def _value_text(item: Input) -> str:
+    return "undefined" if item.source == "undefined" else fmt(item.value)
 
 
 def _inputs_text(report: BoundReport) -> str:
     inputs = report.all_inputs()
-    rows = [(s.name, fmt(inputs[s.name].value), _source_text(inputs[s.name])) if s.name in inputs
+    rows = [(s.name, _value_text(inputs[s.name]), _source_text(inputs[s.name])) if s.name in inputs
             else (s.name, "—", "not given") for s in report.result.symbols]
     return table(("name", "value", "source"), rows)
 
