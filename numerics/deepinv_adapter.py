@@ -37,7 +37,7 @@ import torch
 
 from ipverify.numerics._device import DEFAULT_DTYPE, resolve_dtype
 from ipverify.numerics.jacobian import SigmaMin, module_generator, sigma_min
-from ipverify.numerics.operators import DENSE_LIMIT, LinearOperator
+from ipverify.numerics.operators import LinearOperator
 from ipverify.numerics.spectral import power_iteration_norm
 
 ADJOINT_RTOL = 100.0
@@ -181,15 +181,11 @@ def operator_from_physics(physics, image_shape: Sequence[int], dtype: str | torc
 
 
 def _ipverify_operator(op: PhysicsOperator) -> LinearOperator:
-    """ipverify's `LinearOperator` of the flat view: dense, from the n products A e_j in one batch, while m·n ≤
-    `operators.DENSE_LIMIT` (σ_A, rank and Im(A) need the whole spectrum; a float32 physics is exact in float64);
-    beyond, the matrix-free wrap (‖A‖ by power iteration)."""
-    if op.m * op.n > DENSE_LIMIT:
-        wrapped = LinearOperator.wrap(op, (op.n,), (op.m,), name=op.name, dtype=op.dtype)
-        wrapped.params = dict(op.params)
-        return wrapped
-    columns = op.A(torch.eye(op.n, dtype=op.dtype))
-    return LinearOperator(columns.T.contiguous(), op.name, op.params)
+    """ipverify's matrix-free `LinearOperator` of the flat view; it forms the dense matrix (from the n products
+    A e_j) only when σ_A, the rank or Im(A) are asked for, and only up to `operators.DENSE_LIMIT` entries."""
+    wrapped = LinearOperator.wrap(op, (op.n,), (op.m,), name=op.name, dtype=op.dtype, working_dtype=op.physics_dtype)
+    wrapped.params = dict(op.params)
+    return wrapped
 
 
 # ---------------------------------------------------------------------------------------------- generators

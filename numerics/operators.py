@@ -61,13 +61,15 @@ class LinearOperator:
     @classmethod
     def wrap(cls, obj: Any, input_shape: Sequence[int] | int | None = None,
              output_shape: Sequence[int] | int | None = None, *, name: str | None = None,
-             dtype: str | torch.dtype = DEFAULT_DTYPE, device: str | torch.device = "cpu") -> LinearOperator:
+             dtype: str | torch.dtype = DEFAULT_DTYPE, device: str | torch.device = "cpu",
+             working_dtype: torch.dtype | None = None) -> LinearOperator:
         """``obj`` as a `LinearOperator`: itself if it is one, a dense operator for a 2-D tensor, else matrix-free.
 
         A matrix-free ``obj`` has ``A(x)`` and ``A_adjoint(y)`` on batches (batch, *input_shape) ↦
         (batch, *output_shape); ``output_shape`` defaults to the shape of A(x). Wrapping runs a seeded
         dot-product test (`ADJOINT_SEED`) and raises ValueError when
-        |⟨Ax, y⟩ − ⟨x, Aᵀy⟩| > √eps·(‖Ax‖‖y‖ + ‖x‖‖Aᵀy‖), eps of ``dtype`` (a wrong adjoint).
+        |⟨Ax, y⟩ − ⟨x, Aᵀy⟩| > √eps·(‖Ax‖‖y‖ + ‖x‖‖Aᵀy‖) (a wrong adjoint), eps of ``working_dtype``: the
+        precision ``obj`` computes in when it casts ``dtype`` inputs to a coarser type (default: ``dtype``).
         """
         if isinstance(obj, LinearOperator):
             return obj
@@ -81,6 +83,7 @@ class LinearOperator:
         op._matrix, op._source = None, obj
         op.name, op.params = name or type(obj).__name__, {}
         op.dtype, op.device = resolve_dtype(dtype), resolve_device(device)
+        op._working_dtype = working_dtype or op.dtype
         op.input_shape = _check_shape(input_shape, "input_shape")
         x, _ = _adjoint_test_vectors(op.input_shape, None, op.dtype, op.device)
         try:
@@ -106,7 +109,7 @@ class LinearOperator:
             raise ValueError(f"{self.name}.A_adjoint gives {shape}, expected shape {(1, *self.input_shape)}")
         lhs, rhs = float((ax * y).sum()), float((x * aty).sum())
         scale = float(ax.norm() * y.norm() + x.norm() * aty.norm())
-        tol = math.sqrt(torch.finfo(self.dtype).eps) * scale
+        tol = math.sqrt(torch.finfo(self._working_dtype).eps) * scale
         if not (math.isfinite(lhs) and math.isfinite(rhs)) or abs(lhs - rhs) > tol:
             raise ValueError(f"{self.name}: A_adjoint is not the adjoint of A: <Ax, y> = {lhs:.6g} but "
                              f"<x, A_adjoint(y)> = {rhs:.6g} (seeded dot-product test)")
@@ -218,8 +221,9 @@ class LinearOperator:
             return LinearOperator(matrix, self.name, self.params)
         if (target_device, target_dtype) == (self.device, self.dtype):
             return self
+        coarsest = max(self._working_dtype, target_dtype, key=lambda d: torch.finfo(d).eps)
         copy = LinearOperator.wrap(_Cast(self, target_dtype, target_device), self.input_shape, self.output_shape,
-                                   name=self.name, dtype=target_dtype, device=target_device)
+                                   name=self.name, dtype=target_dtype, device=target_device, working_dtype=coarsest)
         copy.params = dict(self.params)
         return copy
 

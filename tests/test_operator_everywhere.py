@@ -190,3 +190,27 @@ def test_an_object_that_refuses_the_dtype_gets_a_one_line_error_naming_it():
     assert "\n" not in str(error.value)
     op = LinearOperator.wrap(Float32Only(), 4, dtype=torch.float32)
     assert (op.m, op.n) == (3, 4) and op.matrix_free
+
+
+def test_an_object_computing_in_a_coarser_type_is_judged_at_its_own_precision():
+    """A float64 operator over an object that computes in bfloat16 (as a float32 deepinv physics computes in
+    float32): its adjoint test is judged at the object's precision (`working_dtype`), so a correct adjoint passes,
+    in the wrap and through `.to`; a wrong adjoint is still refused, and at float64's precision the right one is."""
+    matrix = torch.randn(6, 9, generator=torch.Generator().manual_seed(1)).bfloat16()
+
+    class Coarse:
+        def __init__(self, adjoint):
+            self.adjoint = adjoint
+
+        def A(self, x):
+            return (x.bfloat16() @ matrix.T).double()
+
+        def A_adjoint(self, y):
+            return (y.bfloat16() @ self.adjoint).double()
+
+    with pytest.raises(ValueError, match="not the adjoint"):  # judged at float64's precision
+        LinearOperator.wrap(Coarse(matrix), 9)
+    op = LinearOperator.wrap(Coarse(matrix), 9, working_dtype=torch.bfloat16)
+    assert op.to(dtype=torch.float32).to(dtype=torch.float64).n == 9
+    with pytest.raises(ValueError, match="not the adjoint"):
+        LinearOperator.wrap(Coarse(-matrix), 9, working_dtype=torch.bfloat16)

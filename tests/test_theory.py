@@ -125,10 +125,13 @@ def test_the_packages_import_each_other_through_the_ipverify_namespace():
 def test_the_source_index_of_result_ids_agrees_with_the_catalogue():
     from ipverify.theory import registry
 
-    index = registry._source_index()
-    assert set(index) == set(theory.ids())
-    for result_id, module in index.items():
+    results, families = registry._source_index()
+    assert set(results) == set(theory.ids())
+    for result_id, module in results.items():
         assert any(r.id == result_id for r in importlib.import_module(module).RESULTS), (result_id, module)
+    assert set(families) == {f.prefix for f in registry.families()}
+    for prefix, module in families.items():
+        assert importlib.import_module(module).FAMILY.prefix == prefix
 
 
 def test_get_imports_only_the_module_of_the_result():

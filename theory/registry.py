@@ -17,7 +17,6 @@ import importlib
 import os
 import pkgutil
 import re
-import sys
 from types import ModuleType
 
 from ipverify.theory._core import Family, Result
@@ -134,44 +133,51 @@ def ids() -> tuple[str, ...]:
 
 
 _RESULT_ID = re.compile(r"""\bid=["']([A-Za-z]+-[A-Za-z0-9]+)["']""")
+_FAMILY_PREFIX = re.compile(r"""^FAMILY\s*=\s*Family\(\s*["']([A-Za-z]+)["']""", re.M)
 
 
 @functools.lru_cache(maxsize=1)
-def _source_index() -> dict[str, str]:
-    """Result id → the package's module that defines it, read from the sources without importing them (every
-    literal ``id="..."`` keyword). `get` uses it to import that one module (and what it imports) instead of the whole
-    catalogue, and falls back to the catalogue when the module does not hold the id; a test checks that the index
-    agrees with the catalogue."""
+def _source_index() -> tuple[dict[str, str], dict[str, str]]:
+    """(result id → the package's module that defines it, family prefix → the module that declares it), read from
+    the sources without importing them (every literal ``id="..."`` keyword and ``FAMILY = Family("...``). `get` uses
+    it to import those modules instead of the whole catalogue; a test checks it against the catalogue."""
     from ipverify import theory
 
-    index: dict[str, str] = {}
+    results: dict[str, str] = {}
+    families: dict[str, str] = {}
     for info in pkgutil.iter_modules(theory.__path__):
         if not info.name.startswith("_") and info.name not in _NOT_FAMILIES:
             with open(os.path.join(theory.__path__[0], f"{info.name}.py"), encoding="utf-8") as source:
-                for match in _RESULT_ID.finditer(source.read()):
-                    index.setdefault(match.group(1).upper(), f"{__package__}.{info.name}")
-    return index
+                text = source.read()
+            module = f"{__package__}.{info.name}"
+            for match in _RESULT_ID.finditer(text):
+                results.setdefault(match.group(1).upper(), module)
+            for match in _FAMILY_PREFIX.finditer(text):
+                families.setdefault(match.group(1), module)
+    return results, families
 
 
-def _get_from_its_module(key: str) -> Result | None:
-    """The result `key` from the one module that defines it, when no plug-in is named and the catalogue is not
-    loaded yet (otherwise None: the caller reads the whole catalogue)."""
-    if _load.cache_info().currsize or plugin_names() or key not in _source_index():
+@functools.cache
+def _from_its_module(key: str, plugin_setting: str) -> Result | None:
+    """The result `key` from the module that defines it (and its family from the module that declares it), or None
+    when the index does not know it or a plug-in is named: the caller then reads the whole catalogue.
+    `plugin_setting` (the value of IPVERIFY_FAMILIES) is part of the cache key only."""
+    results, families = _source_index()
+    prefix = key.partition("-")[0]
+    if key not in results or prefix not in families or plugin_names():
         return None
-    module = importlib.import_module(_source_index()[key])
-    found = [r for r in getattr(module, "RESULTS", ()) if r.id == key]
-    loaded = [m for name, m in list(sys.modules.items()) if name.startswith(f"{__package__}.")]
-    declared = any(isinstance(getattr(m, "FAMILY", None), Family) and m.FAMILY.prefix == key.partition("-")[0]
-                   for m in loaded)
-    return found[0] if len(found) == 1 and declared else None
+    found = [r for r in getattr(importlib.import_module(results[key]), "RESULTS", ()) if r.id == key]
+    family = getattr(importlib.import_module(families[prefix]), "FAMILY", None)
+    return found[0] if len(found) == 1 and isinstance(family, Family) and family.prefix == prefix else None
 
 
 def get(result_id: str) -> Result:
     """The result with this id (case-insensitive); KeyError names the known ids."""
     key = result_id.strip().upper()
-    quick = _get_from_its_module(key)
-    if quick is not None:
-        return quick
+    if not _load.cache_info().currsize:  # before the catalogue is built: only the modules this result needs
+        quick = _from_its_module(key, os.environ.get(PLUGIN_VARIABLE, ""))
+        if quick is not None:
+            return quick
     catalogue = _catalogue()
     if key not in catalogue:
         raise KeyError(f"unknown result id {result_id!r}; known ids: {', '.join(catalogue)}")

@@ -30,7 +30,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 
-class ClaimKind(str, enum.Enum):
+class _Named(str, enum.Enum):
+    """An enum whose members are their string values: `member == "value"`, str(), f-strings and JSON give the value."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+class ClaimKind(_Named):
     """What a claim does; a str, so `kind == "property"` and JSON work on the plain value.
 
     property: measurements of certified instances against the result's bounds (it holds or is violated);
@@ -45,14 +55,8 @@ class ClaimKind(str, enum.Enum):
     EXPERIMENT = "experiment"
     SEARCH = "search"
 
-    def __str__(self) -> str:
-        return self.value
 
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
-
-
-class Verdict(str, enum.Enum):
+class Verdict(_Named):
     """What a check concluded; a str, so `verdict == "holds"` and JSON work on the plain value."""
 
     HOLDS = "holds"
@@ -63,12 +67,6 @@ class Verdict(str, enum.Enum):
     DIVERGED = "diverged"
     RECORDED = "recorded"
     ERROR = "error"
-
-    def __str__(self) -> str:
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
 
 
 PASSING = (Verdict.HOLDS, Verdict.REACTED, Verdict.RECORDED)
